@@ -1,0 +1,47 @@
+/** Slipway's TypeScript SDK: `new SlipwayClient({ url })`. Domain types and error codes come from contracts. */
+export { SlipwayClient, type SlipwayClientOptions, type StartRunOptions } from './client.js';
+export {
+  ExperimentsApi,
+  type CreateExperimentInput,
+  type ExperimentPage,
+  type SearchExperimentsOptions,
+} from './experiments.js';
+export {
+  RunsApi,
+  type CreateRunInput,
+  type LogBatchInput,
+  type MetricHistoryOptions,
+  type MetricPoint,
+  type RunPage,
+  type RunUpdate,
+  type SearchRunsOptions,
+} from './runs.js';
+export { ArtifactsApi, type ArtifactData } from './artifacts.js';
+export { RunLogger, LOG_BATCH_LIMITS, type RunLoggerOptions } from './run-logger.js';
+export { Paginated, type PageOf } from './paginated.js';
+export type { FetchLike, TransportOptions } from './transport.js';
+export {
+  SlipwayApiError,
+  InvalidArgumentError,
+  NotFoundError,
+  AlreadyExistsError,
+  FailedPreconditionError,
+  PayloadTooLargeError,
+  UnavailableError,
+  InternalError,
+} from './errors.js';
+export {
+  SlipwayError,
+  type ArtifactInfo,
+  type Dataset,
+  type DatasetInput,
+  type ErrorCode,
+  type ErrorDetails,
+  type Experiment,
+  type Metric,
+  type Run,
+  type RunInfo,
+  type RunStatus,
+  type StringMap,
+  type ViewType,
+} from '@slipway/contracts';

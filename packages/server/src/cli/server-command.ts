@@ -1,0 +1,39 @@
+/** `slipway server`: starts the platform (embedded SQLite + local artifacts unless told otherwise). */
+import { homedir } from 'node:os';
+import type { Command } from 'commander';
+import { loadConfig, type ConfigFlags } from '../config.js';
+import type { CliDeps } from './program.js';
+
+/** Registers `slipway server`. */
+export function registerServerCommand(program: Command, deps: CliDeps): void {
+  program
+    .command('server')
+    .description('Start the Slipway server (MLflow-compatible tracking API and the native /api/v1 API).')
+    .option('--host <host>', 'interface to bind (env SLIPWAY_HOST)', undefined)
+    .option('-p, --port <port>', 'port to listen on (env SLIPWAY_PORT, default 5000)')
+    .option('--data-dir <dir>', 'directory for embedded storage (env SLIPWAY_DATA_DIR, default ~/.slipway)')
+    .option(
+      '--backend-store-uri <uri>',
+      'metadata store: sqlite:<path> or postgresql://... (env SLIPWAY_BACKEND_STORE_URI)',
+    )
+    .option('--artifacts-uri <uri>', 'artifact store: file:<dir> (env SLIPWAY_ARTIFACTS_URI)')
+    .option('--log-level <level>', 'request log level: info, debug, ... or off (env SLIPWAY_LOG_LEVEL)')
+    .action(async (flags: ConfigFlags) => {
+      const config = loadConfig(flags, deps.env ?? process.env, homedir());
+      const platform = await deps.startPlatform(config);
+      const write = deps.write ?? ((t: string) => process.stdout.write(t));
+      write(
+        `Slipway listening on ${platform.url} (store ${redact(config.backendStoreUri)}, artifacts ${config.artifactsUri})\n`,
+      );
+      const stop = (): void => {
+        void platform.close().then(() => process.exit(0));
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+}
+
+/** Hides a password in a connection URI before printing it. */
+function redact(uri: string): string {
+  return uri.replace(/\/\/([^:/@]+):[^@]+@/, '//$1:***@');
+}

@@ -1,0 +1,51 @@
+/**
+ * Builds the Fastify application without listening, so tests drive it in-process with `inject` or
+ * over a real socket. Route modules are thin: parse, call a service, shape the response.
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { ArtifactStore } from '../tracking/artifact-store.js';
+import type { TrackingService } from '../tracking/tracking-service.js';
+import { registerTrackingRoutes } from '../tracking/tracking-routes.js';
+import { registerMlflowCompat } from './compat/mlflow/mlflow-compat.js';
+import { nativeErrorResponse } from './error-mapping.js';
+import { registerOpenApi } from './openapi.js';
+
+/** Services and stores the HTTP layer exposes. */
+export interface AppServices {
+  tracking: TrackingService;
+  artifacts: ArtifactStore;
+}
+
+/** HTTP options. */
+export interface AppOptions {
+  /** Pino log level, or false to disable request logging (the default: logging costs throughput). */
+  logLevel?: string | false;
+}
+
+/** Largest accepted JSON body: MLflow caps log-batch at 1 MB; searches and inputs fit well inside 16 MB. */
+const JSON_BODY_LIMIT = 16 * 1024 * 1024;
+
+/** Creates the app with every route registered. */
+export async function buildApp(services: AppServices, options: AppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logLevel ? { level: options.logLevel } : false,
+    bodyLimit: JSON_BODY_LIMIT,
+    // Error responses name the field; ajv should report every problem only once, in order.
+    ajv: { customOptions: { allErrors: false, coerceTypes: 'array', removeAdditional: false } },
+  });
+  app.setErrorHandler((err, request, reply) => {
+    const { status, body } = nativeErrorResponse(err);
+    if (status >= 500) request.log.error({ err }, 'request failed');
+    void reply.status(status).send(body);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    void reply.status(404).send({
+      error: { code: 'NOT_FOUND', message: `No route for ${request.method} ${request.url}` },
+    });
+  });
+  app.get('/health', async () => ({ status: 'ok' }));
+  await registerOpenApi(app);
+  await app.register(registerTrackingRoutes(services), { prefix: '/api/v1' });
+  await app.register(registerMlflowCompat(services));
+  return app;
+}

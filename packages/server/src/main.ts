@@ -1,0 +1,71 @@
+#!/usr/bin/env node
+/**
+ * Composition root: config → stores (chosen by URI scheme) → services → app → listen.
+ * Also the `slipway` executable: running this file runs the CLI.
+ */
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import type { SlipwayConfig } from './config.js';
+import { buildApp } from './http/app.js';
+import { openArtifactStore, openTrackingStore } from './storage/open-stores.js';
+import { TrackingService } from './tracking/tracking-service.js';
+import { runCli } from './cli/program.js';
+
+/** A composed platform: the app plus a way to release every resource it holds. */
+export interface Platform {
+  app: FastifyInstance;
+  close(): Promise<void>;
+}
+
+/** Builds the platform from a config without listening (tests use this in-process). */
+export async function createPlatform(config: SlipwayConfig): Promise<Platform> {
+  const store = await openTrackingStore(config.backendStoreUri);
+  const artifacts = await openArtifactStore(config.artifactsUri);
+  const tracking = new TrackingService({ store, defaultArtifactLocation: (id) => `mlflow-artifacts:/${id}` });
+  const app = await buildApp({ tracking, artifacts }, { logLevel: config.logLevel });
+  return {
+    app,
+    async close() {
+      await app.close();
+      await store.close();
+    },
+  };
+}
+
+/** A platform listening on a socket. */
+export interface RunningPlatform extends Platform {
+  url: string;
+}
+
+/** Builds the platform and listens on the configured host and port. */
+export async function startPlatform(config: SlipwayConfig): Promise<RunningPlatform> {
+  const platform = await createPlatform(config);
+  await platform.app.listen({ host: config.host, port: config.port });
+  const address = platform.app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  return { ...platform, url: `http://${host}:${port}` };
+}
+
+function isEntryPoint(): boolean {
+  const argv1 = process.argv[1];
+  if (!argv1) return false;
+  try {
+    return realpathSync(argv1) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  runCli(process.argv, { startPlatform }).then(
+    (code) => {
+      if (code !== undefined) process.exitCode = code;
+    },
+    (err: unknown) => {
+      console.error(err instanceof Error ? err.message : err);
+      process.exitCode = 1;
+    },
+  );
+}

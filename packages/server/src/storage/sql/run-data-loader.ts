@@ -1,0 +1,168 @@
+/**
+ * Loads the data of a page of runs (latest metrics, params, tags, dataset inputs) and the tags of a
+ * page of experiments in a fixed handful of queries, whatever the page size.
+ */
+import type { DatasetInput, Metric, Run, StringMap } from '@slipway/contracts';
+import { sql } from 'kysely';
+import { metricFromRow, runInfoFromRow, type DbInt64, type RunRow } from './row-mappers.js';
+import type { SqlBackend, SqlConn } from './sql-backend.js';
+
+/** Groups rows into one bucket per owner id. */
+function groupBy<R, V>(
+  rows: readonly R[],
+  owner: (row: R) => string,
+  make: () => V,
+  add: (bucket: V, row: R) => void,
+): Map<string, V> {
+  const buckets = new Map<string, V>();
+  for (const row of rows) {
+    const id = owner(row);
+    let bucket = buckets.get(id);
+    if (bucket === undefined) {
+      bucket = make();
+      buckets.set(id, bucket);
+    }
+    add(bucket, row);
+  }
+  return buckets;
+}
+
+/** Builds full runs (info, data, inputs) for run rows, in the rows' order. */
+export async function loadRuns(backend: SqlBackend, conn: SqlConn, rows: readonly RunRow[]): Promise<Run[]> {
+  if (rows.length === 0) return [];
+  const ids = rows.map((row) => row.run_id);
+  const [metrics, params, tags, inputs] = await Promise.all([
+    loadLatestMetrics(backend, conn, ids),
+    loadKeyValues(backend, conn, 'params', ids),
+    loadKeyValues(backend, conn, 'tags', ids),
+    loadInputs(backend, conn, ids),
+  ]);
+  return rows.map((row) => ({
+    info: runInfoFromRow(row),
+    data: {
+      metrics: metrics.get(row.run_id) ?? [],
+      params: params.get(row.run_id) ?? {},
+      tags: tags.get(row.run_id) ?? {},
+    },
+    inputs: { datasetInputs: inputs.get(row.run_id) ?? [] },
+  }));
+}
+
+async function loadLatestMetrics(
+  backend: SqlBackend,
+  conn: SqlConn,
+  ids: string[],
+): Promise<Map<string, Metric[]>> {
+  const rows = await conn
+    .selectFrom('latest_metrics')
+    .select(['run_id', 'key', 'value', 'is_nan', 'timestamp', 'step'])
+    .where(backend.inList(sql.ref('run_id'), ids))
+    .orderBy(backend.sortableText(sql.ref('key')))
+    .execute();
+  return groupBy(
+    rows,
+    (row) => row.run_id,
+    (): Metric[] => [],
+    (bucket, row) => bucket.push(metricFromRow(row)),
+  );
+}
+
+async function loadKeyValues(
+  backend: SqlBackend,
+  conn: SqlConn,
+  table: 'params' | 'tags',
+  ids: string[],
+): Promise<Map<string, StringMap>> {
+  const rows = await conn
+    .selectFrom(table)
+    .select(['run_id', 'key', 'value'])
+    .where(backend.inList(sql.ref('run_id'), ids))
+    .execute();
+  return groupBy(
+    rows,
+    (row) => row.run_id,
+    (): StringMap => ({}),
+    (bucket, row) => {
+      bucket[row.key] = row.value;
+    },
+  );
+}
+
+async function loadInputs(
+  backend: SqlBackend,
+  conn: SqlConn,
+  ids: string[],
+): Promise<Map<string, DatasetInput[]>> {
+  const [inputRows, tagRows] = await Promise.all([
+    conn
+      .selectFrom('inputs as i')
+      .innerJoin('datasets as d', 'd.dataset_id', 'i.dataset_id')
+      .select([
+        'i.run_id',
+        'i.input_id',
+        'd.name',
+        'd.digest',
+        'd.source_type',
+        'd.source',
+        'd.schema',
+        'd.profile',
+      ])
+      .where(backend.inList(sql.ref('i.run_id'), ids))
+      .orderBy(backend.sortableText(sql.ref('d.name')))
+      .orderBy(backend.sortableText(sql.ref('d.digest')))
+      .execute(),
+    conn
+      .selectFrom('input_tags as t')
+      .innerJoin('inputs as i', 'i.input_id', 't.input_id')
+      .select(['t.input_id', 't.name', 't.value'])
+      .where(backend.inList(sql.ref('i.run_id'), ids))
+      .execute(),
+  ]);
+  const tagsByInput = groupBy(
+    tagRows,
+    (row) => row.input_id,
+    (): StringMap => ({}),
+    (bucket, row) => {
+      bucket[row.name] = row.value;
+    },
+  );
+  return groupBy(
+    inputRows,
+    (row) => row.run_id,
+    (): DatasetInput[] => [],
+    (bucket, row) =>
+      bucket.push({
+        dataset: {
+          name: row.name,
+          digest: row.digest,
+          sourceType: row.source_type,
+          source: row.source,
+          ...(row.schema === null ? {} : { schema: row.schema }),
+          ...(row.profile === null ? {} : { profile: row.profile }),
+        },
+        tags: tagsByInput.get(row.input_id) ?? {},
+      }),
+  );
+}
+
+/** Tags of experiments, by experiment id (decimal string). */
+export async function loadExperimentTags(
+  backend: SqlBackend,
+  conn: SqlConn,
+  experimentIds: readonly DbInt64[],
+): Promise<Map<string, StringMap>> {
+  if (experimentIds.length === 0) return new Map();
+  const rows = await conn
+    .selectFrom('experiment_tags')
+    .select(['experiment_id', 'key', 'value'])
+    .where(backend.inList(sql.ref('experiment_id'), experimentIds.map(Number)))
+    .execute();
+  return groupBy(
+    rows,
+    (row) => String(row.experiment_id),
+    (): StringMap => ({}),
+    (bucket, row) => {
+      bucket[row.key] = row.value;
+    },
+  );
+}

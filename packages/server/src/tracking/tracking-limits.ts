@@ -1,0 +1,21 @@
+/** Validation limits, identical to MLflow 2.12's so clients that pass there pass here. */
+export const LIMITS = {
+  maxEntityKeyLength: 250,
+  maxParamValueLength: 6000,
+  maxTagValueLength: 5000,
+  maxExperimentTagValueLength: 5000,
+  maxMetricsPerBatch: 1000,
+  maxParamsOrTagsPerBatch: 100,
+  maxEntitiesPerBatch: 1000,
+  maxDatasetsPerBatch: 1000,
+  maxDatasetNameLength: 500,
+  maxDatasetDigestLength: 36,
+  maxDatasetSchemaLength: 65535,
+  maxDatasetSourceLength: 65535,
+  maxDatasetProfileLength: 16777215,
+  maxInputTagKeyLength: 255,
+  maxInputTagValueLength: 500,
+  maxExperimentNameLength: 500,
+  defaultSearchMaxResults: 1000,
+  maxSearchMaxResults: 50000,
+} as const;

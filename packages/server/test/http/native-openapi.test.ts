@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestPlatform, type TestPlatform } from '../helpers/test-platform.js';
+
+let platform: TestPlatform;
+let doc: {
+  openapi: string;
+  paths: Record<string, Record<string, { requestBody?: unknown; responses?: Record<string, unknown> }>>;
+};
+
+beforeAll(async () => {
+  platform = await startTestPlatform();
+  const res = await platform.app.inject({ method: 'GET', url: '/api/v1/openapi.json' });
+  expect(res.statusCode).toBe(200);
+  expect(res.headers['content-type']).toContain('application/json');
+  doc = JSON.parse(res.body) as typeof doc;
+});
+afterAll(async () => {
+  await platform.close();
+});
+
+/** Every native route: [method, OpenAPI path]. */
+const ROUTES: [string, string][] = [
+  ['post', '/api/v1/experiments'],
+  ['get', '/api/v1/experiments'],
+  ['get', '/api/v1/experiments/{experimentId}'],
+  ['get', '/api/v1/experiments/by-name/{name}'],
+  ['patch', '/api/v1/experiments/{experimentId}'],
+  ['delete', '/api/v1/experiments/{experimentId}'],
+  ['post', '/api/v1/experiments/{experimentId}/restore'],
+  ['put', '/api/v1/experiments/{experimentId}/tags/{key}'],
+  ['delete', '/api/v1/experiments/{experimentId}/tags/{key}'],
+  ['post', '/api/v1/runs'],
+  ['post', '/api/v1/runs/search'],
+  ['get', '/api/v1/runs/{runId}'],
+  ['patch', '/api/v1/runs/{runId}'],
+  ['delete', '/api/v1/runs/{runId}'],
+  ['post', '/api/v1/runs/{runId}/restore'],
+  ['post', '/api/v1/runs/{runId}/log'],
+  ['put', '/api/v1/runs/{runId}/tags/{key}'],
+  ['delete', '/api/v1/runs/{runId}/tags/{key}'],
+  ['post', '/api/v1/runs/{runId}/inputs'],
+  ['get', '/api/v1/runs/{runId}/metrics/{key}/history'],
+  ['get', '/api/v1/runs/{runId}/artifacts'],
+  ['put', '/api/v1/runs/{runId}/artifacts/{path}'],
+  ['get', '/api/v1/runs/{runId}/artifacts/{path}'],
+];
+
+describe('GET /api/v1/openapi.json', () => {
+  it('is an OpenAPI 3 document', () => {
+    expect(doc.openapi).toMatch(/^3\./);
+  });
+
+  it.each(ROUTES)('documents %s %s', (method, path) => {
+    expect(doc.paths[path]?.[method]).toBeDefined();
+  });
+
+  it('documents artifact files with a {path} parameter and a binary body', () => {
+    const ops = doc.paths['/api/v1/runs/{runId}/artifacts/{path}'];
+    const put = ops?.['put'] as {
+      requestBody?: { content?: Record<string, unknown> };
+      parameters?: { name: string }[];
+    };
+    expect(Object.keys(put.requestBody?.content ?? {})).toEqual(['application/octet-stream']);
+    expect(put.parameters?.map((p) => p.name)).toEqual(['runId', 'path']);
+  });
+
+  it('contains only /api/v1 routes, and not itself', () => {
+    const outside = Object.keys(doc.paths).filter((p) => !p.startsWith('/api/v1/'));
+    expect(outside).toEqual([]);
+    expect(doc.paths['/api/v1/openapi.json']).toBeUndefined();
+    expect(Object.keys(doc.paths)).toHaveLength(new Set(ROUTES.map(([, p]) => p)).size);
+  });
+
+  it('describes request bodies and error responses from the contract schemas', () => {
+    const log = doc.paths['/api/v1/runs/{runId}/log']?.['post'];
+    expect(JSON.stringify(log?.requestBody)).toContain('"Infinity"');
+    const get = doc.paths['/api/v1/runs/{runId}']?.['get'];
+    expect(Object.keys(get?.responses ?? {})).toEqual(expect.arrayContaining(['200', '4XX']));
+  });
+});
