@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import type { SlipwayConfig } from './config.js';
 import { buildApp } from './http/app.js';
 import { openArtifactStore, openTrackingStore } from './storage/open-stores.js';
+import { RunArtifacts } from './tracking/run-artifacts.js';
 import { TrackingService } from './tracking/tracking-service.js';
 import { runCli } from './cli/program.js';
 
@@ -23,7 +24,8 @@ export async function createPlatform(config: SlipwayConfig): Promise<Platform> {
   const store = await openTrackingStore(config.backendStoreUri);
   const artifacts = await openArtifactStore(config.artifactsUri);
   const tracking = new TrackingService({ store, defaultArtifactLocation: (id) => `mlflow-artifacts:/${id}` });
-  const app = await buildApp({ tracking, artifacts }, { logLevel: config.logLevel });
+  const runArtifacts = new RunArtifacts(tracking, artifacts);
+  const app = await buildApp({ tracking, artifacts, runArtifacts }, { logLevel: config.logLevel });
   return {
     app,
     async close() {

@@ -4,6 +4,7 @@
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { ArtifactStore } from '../tracking/artifact-store.js';
+import type { RunArtifacts } from '../tracking/run-artifacts.js';
 import type { TrackingService } from '../tracking/tracking-service.js';
 import { registerTrackingRoutes } from '../tracking/tracking-routes.js';
 import { registerMlflowCompat } from './compat/mlflow/mlflow-compat.js';
@@ -13,7 +14,9 @@ import { registerOpenApi } from './openapi.js';
 /** Services and stores the HTTP layer exposes. */
 export interface AppServices {
   tracking: TrackingService;
+  /** The raw artifact store: MLflow's proxied-artifact API is path-based, not run-based. */
   artifacts: ArtifactStore;
+  runArtifacts: RunArtifacts;
 }
 
 /** HTTP options. */

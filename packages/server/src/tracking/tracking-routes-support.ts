@@ -5,12 +5,12 @@
 import { ErrorBodySchema, SlipwayError, type ErrorDetails } from '@slipway/contracts';
 import type { FastifySchemaValidationError } from 'fastify';
 import type { TrackingService } from './tracking-service.js';
-import type { ArtifactStore } from './artifact-store.js';
+import type { RunArtifacts } from './run-artifacts.js';
 
 /** What the native tracking routes need (a structural subset of the app's services). */
 export interface TrackingRouteServices {
   tracking: TrackingService;
-  artifacts: ArtifactStore;
+  runArtifacts: RunArtifacts;
 }
 
 /** Error responses every route documents; the app's error handler produces them. */

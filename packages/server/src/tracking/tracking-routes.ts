@@ -25,6 +25,6 @@ export function registerTrackingRoutes(services: TrackingRouteServices): Fastify
     });
     registerExperimentRoutes(app, services.tracking);
     registerRunRoutes(app, services.tracking);
-    await registerArtifactRoutes(app, services.tracking, services.artifacts);
+    await registerArtifactRoutes(app, services.runArtifacts);
   };
 }

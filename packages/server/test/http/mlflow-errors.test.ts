@@ -62,7 +62,7 @@ let app: FastifyInstance;
 
 beforeAll(async () => {
   app = Fastify({ bodyLimit: 4096 });
-  const services: AppServices = { tracking, artifacts };
+  const services: Pick<AppServices, 'tracking' | 'artifacts'> = { tracking, artifacts };
   await app.register(registerMlflowCompat(services));
   await app.ready();
 });

@@ -14,7 +14,9 @@ import { registerMlflowTrackingRoutes } from './mlflow-tracking-routes.js';
 export const MLFLOW_API_PREFIXES = ['/api/2.0', '/ajax-api/2.0'] as const;
 
 /** Builds the compat plugin; register it without a prefix (its routes carry MLflow's full paths). */
-export function registerMlflowCompat(services: AppServices): FastifyPluginAsync {
+export function registerMlflowCompat(
+  services: Pick<AppServices, 'tracking' | 'artifacts'>,
+): FastifyPluginAsync {
   return async (app: FastifyInstance) => {
     app.setErrorHandler(mlflowErrorHandler);
     app.removeContentTypeParser('application/json');
