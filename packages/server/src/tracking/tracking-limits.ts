@@ -16,6 +16,7 @@ export const LIMITS = {
   maxInputTagKeyLength: 255,
   maxInputTagValueLength: 500,
   maxExperimentNameLength: 500,
+  maxArtifactLocationLength: 4096,
   defaultSearchMaxResults: 1000,
   maxSearchMaxResults: 50000,
 } as const;

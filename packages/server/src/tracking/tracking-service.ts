@@ -29,6 +29,7 @@ import { RUN_NAME_TAG, type TrackingStore } from './tracking-store.js';
 import { LIMITS } from './tracking-limits.js';
 import {
   resolveMaxResults,
+  validateArtifactLocation,
   validateDatasetInputs,
   validateExperimentId,
   validateExperimentName,
@@ -104,7 +105,9 @@ export class TrackingService {
     this.validateExperimentTags(tags);
     return this.store.createExperiment({
       name,
-      ...(input.artifactLocation ? { artifactLocation: input.artifactLocation } : {}),
+      ...(input.artifactLocation
+        ? { artifactLocation: validateArtifactLocation(input.artifactLocation) }
+        : {}),
       defaultArtifactLocation: this.defaultArtifactLocation,
       tags,
       now: this.now(),

@@ -3,6 +3,7 @@
  * with MLflow's rules (key charset, "names must not resolve to other paths", length limits).
  */
 import { invalidArgument, type DatasetInput, type LogBatch, type Metric } from '@slipway/contracts';
+import { artifactLocationToPath } from './artifact-paths.js';
 import { LIMITS } from './tracking-limits.js';
 
 const VALID_KEY = /^[/\w.\- ]*$/;
@@ -86,6 +87,35 @@ export function validateExperimentName(name: unknown, field = 'name'): string {
   }
   validateLength(field, name, LIMITS.maxExperimentNameLength);
   return name;
+}
+
+/**
+ * Checks a user-chosen experiment artifact location as MLflow 2.12 does (no `runs:` URIs, no URL
+ * fragments or params, no `..` in a query string), and additionally that a location served by this
+ * server (`mlflow-artifacts:`) names a safe path inside the artifact store.
+ */
+export function validateArtifactLocation(location: string, field = 'artifact_location'): string {
+  validateLength(field, location, LIMITS.maxArtifactLocationLength);
+  if (/^runs:/i.test(location)) {
+    throw invalidArgument(field, `Artifact location cannot be a runs:/ URI. Given: '${location}'.`);
+  }
+  if (location.includes('#') || location.includes(';')) {
+    throw invalidArgument(field, `'${field}' URL can't include fragments or params.`);
+  }
+  const query = location.indexOf('?');
+  if (query >= 0 && decodeURIComponentSafe(location.slice(query)).includes('..')) {
+    throw invalidArgument(field, `'${field}' URL has an invalid query string: '..' is not allowed.`);
+  }
+  if (/^mlflow-artifacts:/i.test(location)) artifactLocationToPath(location, field);
+  return location;
+}
+
+function decodeURIComponentSafe(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 /** Checks one metric observation; NaN and +/-Infinity are valid values, as in MLflow. */

@@ -5,6 +5,7 @@ import {
   validateDatasetInputs,
   validateKey,
   validateLogBatch,
+  validateArtifactLocation,
   validateRunId,
 } from '../../src/tracking/tracking-validation.js';
 
@@ -98,5 +99,29 @@ describe('other validators', () => {
     expect(fieldOf(() => validateDatasetInputs([{ dataset: { ...dataset, name: '' }, tags: {} }]))).toBe(
       'datasets[0].dataset.name',
     );
+  });
+});
+
+describe('validateArtifactLocation', () => {
+  it.each([
+    's3://bucket/prefix',
+    'file:///data/mlruns',
+    '/abs/dir',
+    'mlflow-artifacts:/team-a',
+    'gs://b/p?x=1',
+  ])('accepts %s', (location) => {
+    expect(validateArtifactLocation(location)).toBe(location);
+  });
+
+  it.each([
+    'runs:/abc/model',
+    's3://bucket/a#frag',
+    'http://host/a;params',
+    'file:///tmp?x=../../etc',
+    'file:///tmp?x=%2e%2e%2fetc',
+    'mlflow-artifacts:/../../etc',
+    'mlflow-artifacts:/%2e%2e/secrets',
+  ])('rejects %s naming artifact_location', (location) => {
+    expect(fieldOf(() => validateArtifactLocation(location))).toBe('artifact_location');
   });
 });
