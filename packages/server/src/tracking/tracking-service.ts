@@ -273,6 +273,26 @@ export class TrackingService {
     await this.store.logBatch(runId, batch);
   }
 
+  /**
+   * Appends a logged model's metadata (an MLmodel file as a dict) to the run's
+   * `mlflow.log-model.history` tag, as MLflow does for `mlflow.<flavor>.log_model`. The fields MLflow
+   * requires must be present; the history must stay within the tag value limit.
+   */
+  async logModel(runId: string, model: Record<string, unknown>): Promise<void> {
+    const missing = LOGGED_MODEL_FIELDS.filter((field) => !(field in model));
+    if (missing.length > 0) {
+      throw invalidArgument('model_json', `Model json is missing mandatory fields: ${missing.join(', ')}.`);
+    }
+    const run = await this.getRun(runId);
+    const previous = run.data.tags[LOGGED_MODELS_TAG];
+    const history = [...parseModelHistory(previous), model];
+    await this.logBatch(runId, {
+      metrics: [],
+      params: {},
+      tags: { [LOGGED_MODELS_TAG]: JSON.stringify(history) },
+    });
+  }
+
   /** Records dataset inputs of a run. */
   async logInputs(runId: string, inputs: DatasetInput[]): Promise<void> {
     validateRunId(runId);
@@ -319,6 +339,21 @@ export class TrackingService {
       validateKey('tag', key, 'tags.key');
       validateLength(`tags.${key}`, value, LIMITS.maxExperimentTagValueLength);
     }
+  }
+}
+
+/** The run tag holding the JSON list of models logged to a run. */
+export const LOGGED_MODELS_TAG = 'mlflow.log-model.history';
+const LOGGED_MODEL_FIELDS = ['artifact_path', 'flavors', 'utc_time_created', 'run_id'] as const;
+
+/** A history tag written by anything other than this service is treated as empty, not as an error. */
+function parseModelHistory(tag: string | undefined): unknown[] {
+  if (tag === undefined) return [];
+  try {
+    const parsed: unknown = JSON.parse(tag);
+    return Array.isArray(parsed) ? parsed : [];
+  } catch {
+    return [];
   }
 }
 

@@ -536,6 +536,42 @@ describe('MLflow runs endpoints', () => {
   });
 });
 
+describe('MLflow log-model', () => {
+  it('appends each logged model to the mlflow.log-model.history tag', async () => {
+    const eid = await newExperiment('log-model');
+    const runId = await newRun(eid);
+    const model = (path: string) => ({
+      run_id: runId,
+      artifact_path: path,
+      utc_time_created: '2026-11-27 00:00:00.000000',
+      flavors: { python_function: { loader_module: 'mlflow.sklearn' } },
+    });
+    for (const path of ['model', 'model2']) {
+      const body = { run_id: runId, model_json: JSON.stringify(model(path)) };
+      expect(await ok('POST', 'runs/log-model', body)).toEqual({});
+    }
+    const got = await ok('GET', 'runs/get', { run_id: runId });
+    const tag = got.run.data.tags.find((t: { key: string }) => t.key === 'mlflow.log-model.history');
+    expect(JSON.parse(tag.value)).toEqual([model('model'), model('model2')]);
+  });
+
+  it('rejects malformed or incomplete model json naming the field', async () => {
+    const eid = await newExperiment('log-model-bad');
+    const runId = await newRun(eid);
+    for (const model_json of ['{not json', '[1]', JSON.stringify({ run_id: runId, artifact_path: 'm' })]) {
+      const res = await call('POST', 'runs/log-model', { run_id: runId, model_json });
+      expect(res.status).toBe(400);
+      expect(res.body.error_code).toBe('INVALID_PARAMETER_VALUE');
+      expect(res.body.message).toMatch(/model/i);
+    }
+    const unknown = await call('POST', 'runs/log-model', {
+      run_id: 'f'.repeat(32),
+      model_json: JSON.stringify({ run_id: 'x', artifact_path: 'm', utc_time_created: 't', flavors: {} }),
+    });
+    expect(unknown.status).toBe(404);
+  });
+});
+
 describe('MLflow metric history', () => {
   it('returns the whole history in one page with the real server shape, ignoring max_results', async () => {
     const eid = await newExperiment('hist');

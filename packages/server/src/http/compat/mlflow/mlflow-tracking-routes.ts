@@ -2,7 +2,7 @@
  * MLflow 2.12 tracking endpoints (`MlflowService` in service.proto) mapped onto TrackingService:
  * read the wire fields, call one use case, write the protobuf-JSON answer. No tracking rule lives here.
  */
-import { RUN_STATUSES, VIEW_TYPES, SlipwayError } from '@slipway/contracts';
+import { RUN_STATUSES, VIEW_TYPES, SlipwayError, invalidArgument } from '@slipway/contracts';
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import type { TrackingService } from '../../../tracking/tracking-service.js';
 import { JSON_CONTENT_TYPE } from './mlflow-errors.js';
@@ -195,6 +195,11 @@ function runLoggingEndpoints(tracking: TrackingService): Endpoint[] {
       await tracking.logInputs(runId, datasetInputList(f));
       return EMPTY_RESPONSE;
     }),
+    post('runs/log-model', async (f) => {
+      const runId = requiredRunId(f);
+      await tracking.logModel(runId, parseModelJson(requiredString(f, 'model_json')));
+      return EMPTY_RESPONSE;
+    }),
   ];
 }
 
@@ -215,6 +220,20 @@ function getMetricHistory(tracking: TrackingService): Endpoint['handle'] {
       throw err;
     }
   };
+}
+
+/** `model_json` is a JSON object serialized into a string field (MLflow's LogModel message). */
+function parseModelJson(text: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw invalidArgument('model_json', `Malformed model info: 'model_json' is not valid JSON.`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw invalidArgument('model_json', `Malformed model info: 'model_json' must be a JSON object.`);
+  }
+  return parsed as Record<string, unknown>;
 }
 
 function get(path: string, handle: Endpoint['handle']): Endpoint {
