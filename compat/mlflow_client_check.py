@@ -1037,6 +1037,31 @@ def check_log_input_dataset(c):
        "dataset inputs via search_runs")
 
 
+def check_log_model_sklearn(c):
+    # The flavor path most Python users take: log_model uploads the model directory through the
+    # artifact proxy and records it with runs/log-model; pyfunc then loads it back from runs:/.
+    import numpy as np
+    import mlflow.pyfunc
+    import mlflow.sklearn
+    from sklearn.linear_model import LogisticRegression
+
+    mlflow.set_experiment(c.name("log-model"))
+    X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    y = np.array([0, 0, 1, 1])
+    model = LogisticRegression().fit(X, y)
+    with mlflow.start_run() as r:
+        mlflow.sklearn.log_model(model, "model")
+    rid = r.info.run_id
+    history = json.loads(c.client.get_run(rid).data.tags["mlflow.log-model.history"])
+    eq(len(history), 1, "log-model history entries")
+    eq(history[0]["artifact_path"], "model", "history artifact_path")
+    ok("sklearn" in history[0]["flavors"], "history has the sklearn flavor")
+    names = sorted(f.path for f in c.client.list_artifacts(rid, "model"))
+    ok("model/MLmodel" in names, f"MLmodel uploaded ({names})")
+    loaded = mlflow.pyfunc.load_model(f"runs:/{rid}/model")
+    eq(list(loaded.predict(X)), list(model.predict(X)), "predictions of the reloaded model")
+
+
 # ----------------------------------------------------------------------------------------------
 # registry (only with --registry)
 # ----------------------------------------------------------------------------------------------
@@ -1143,6 +1168,7 @@ TRACKING_CHECKS = [
     ("artifacts_load", check_artifacts_load),
     ("artifacts_fluent", check_artifacts_fluent),
     ("log_input_dataset", check_log_input_dataset),
+    ("log_model_sklearn", check_log_model_sklearn),
 ]
 
 
