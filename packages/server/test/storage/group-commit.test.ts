@@ -1,6 +1,6 @@
 /**
  * GroupCommitter: same-tick writes share one transaction, a failing caller is isolated by its
- * savepoint, and promises settle only after COMMIT and the durability hook.
+ * savepoint, and promises settle only after COMMIT.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -140,55 +140,5 @@ describe('GroupCommitter', () => {
     await expect(pending).resolves.toBeDefined();
     expect(committedIds()).toEqual([5]);
     await expect(committer.submit(insert(6))).rejects.toThrow(/closed/);
-  });
-
-  test('callers settle only after the durability hook, while the next group already commits', async () => {
-    const syncs: (() => void)[] = [];
-    const gated = new GroupCommitter(db, () => new Promise<void>((resolve) => syncs.push(resolve)));
-    let settled = false;
-    const first = gated.submit(insert(10)).then(() => {
-      settled = true;
-    });
-    await new Promise(setImmediate);
-    await new Promise(setImmediate);
-    // Committed and visible, but not acknowledged until the sync completes.
-    expect(committedIds()).toEqual([10]);
-    expect(settled).toBe(false);
-    const second = gated.submit(insert(11));
-    await new Promise(setImmediate);
-    await new Promise(setImmediate);
-    expect(committedIds()).toEqual([10, 11]);
-    expect(syncs).toHaveLength(2);
-    syncs[0]?.();
-    await first;
-    expect(settled).toBe(true);
-    syncs[1]?.();
-    await second;
-    await gated.close();
-  });
-
-  test('a failed sync fails every caller of its group, and close waits for syncs in flight', async () => {
-    let fail: (err: Error) => void = () => undefined;
-    const gated = new GroupCommitter(
-      db,
-      () =>
-        new Promise<void>((_resolve, reject) => {
-          fail = reject;
-        }),
-    );
-    const results = Promise.allSettled([gated.submit(insert(20)), gated.submit(insert(21))]);
-    await new Promise(setImmediate);
-    await new Promise(setImmediate);
-    let closed = false;
-    const closing = gated.close().then(() => {
-      closed = true;
-    });
-    await new Promise(setImmediate);
-    expect(closed).toBe(false);
-    fail(new Error('EIO'));
-    const outcomes = await results;
-    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
-    await closing;
-    expect(closed).toBe(true);
   });
 });

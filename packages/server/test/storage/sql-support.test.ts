@@ -62,14 +62,14 @@ describe('LIKE patterns', () => {
 });
 
 describe('openSqlDatabase (SQLite)', () => {
-  test('a file database runs in WAL mode with synchronous=NORMAL (the committer syncs the WAL) and foreign keys on', async () => {
+  test('a file database runs in WAL mode with synchronous=FULL and foreign keys on', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'slipway-open-'));
     try {
       const database = await openSqlDatabase(`sqlite:${join(dir, 'nested', 'x.db')}`);
       if (database.dialect !== 'sqlite') throw new Error('expected SQLite');
       const pragma = (name: string): unknown => database.statements.native.pragma(name, { simple: true });
       expect(pragma('journal_mode')).toBe('wal');
-      expect(pragma('synchronous')).toBe(1);
+      expect(pragma('synchronous')).toBe(2);
       expect(pragma('foreign_keys')).toBe(1);
       expect(database.durable).toBe(true);
       await database.close();

@@ -1,9 +1,7 @@
 /**
  * Group commit for SQLite: write calls that arrive in the same event-loop turn share one
- * transaction, each in its own SAVEPOINT so a failing call rolls back only its own work. After the
- * COMMIT, `afterCommit` makes the transaction durable (the WAL fsync) while the next group is
- * already being written; every caller's promise settles only after that, so "resolved" means
- * "durable".
+ * transaction (one WAL fsync), each in its own SAVEPOINT so a failing call rolls back only its own
+ * work. Every caller's promise settles only after the COMMIT, so "resolved" still means "durable".
  */
 import { CompiledQuery, type Kysely } from 'kysely';
 
@@ -30,14 +28,9 @@ export class GroupCommitter<DB> {
   private pending: Pending<DB>[] = [];
   private flushScheduled = false;
   private flushing: Promise<void> | undefined;
-  private readonly syncing = new Set<Promise<void>>();
   private closed = false;
 
-  /** `afterCommit` must make everything committed so far durable (e.g. fsync the WAL). */
-  constructor(
-    private readonly db: Kysely<DB>,
-    private readonly afterCommit: () => Promise<void> = () => Promise.resolve(),
-  ) {}
+  constructor(private readonly db: Kysely<DB>) {}
 
   /** Runs `work` inside the next group transaction; settles after that transaction commits. */
   submit<T>(work: GroupWork<DB, T>): Promise<T> {
@@ -51,9 +44,7 @@ export class GroupCommitter<DB> {
   /** Stops accepting work and waits until everything submitted has settled. */
   async close(): Promise<void> {
     this.closed = true;
-    while (this.flushScheduled || this.flushing || this.syncing.size > 0) {
-      await (this.flushing ?? [...this.syncing][0] ?? new Promise(setImmediate));
-    }
+    while (this.flushScheduled || this.flushing) await (this.flushing ?? new Promise(setImmediate));
   }
 
   private scheduleFlush(): void {
@@ -71,35 +62,22 @@ export class GroupCommitter<DB> {
 
   private async flush(): Promise<void> {
     let batch: Pending<DB>[] = [];
-    let outcomes: Outcome[] = [];
     try {
       await this.db.connection().execute(async (conn) => {
         // Taken only once the connection is ours: work submitted while we waited joins this batch.
         this.flushScheduled = false;
         batch = this.pending;
         this.pending = [];
-        if (batch.length > 0) outcomes = await this.commitBatch(conn, batch);
+        if (batch.length > 0) await this.commitBatch(conn, batch);
       });
     } catch (error) {
       this.flushScheduled = false;
       for (const item of batch) item.reject(error);
-      batch = [];
     }
     if (this.pending.length > 0) this.scheduleFlush();
-    if (batch.length > 0) this.settleWhenDurable(batch, outcomes);
   }
 
-  /** Settles a committed batch once `afterCommit` succeeds; a failed sync fails every caller. */
-  private settleWhenDurable(batch: Pending<DB>[], outcomes: Outcome[]): void {
-    const sync = this.afterCommit().then(
-      () => batch.forEach((item, i) => settle(item, outcomes[i])),
-      (error: unknown) => batch.forEach((item) => item.reject(error)),
-    );
-    this.syncing.add(sync);
-    void sync.finally(() => this.syncing.delete(sync));
-  }
-
-  private async commitBatch(conn: Kysely<DB>, batch: Pending<DB>[]): Promise<Outcome[]> {
+  private async commitBatch(conn: Kysely<DB>, batch: Pending<DB>[]): Promise<void> {
     await conn.executeQuery(BEGIN);
     const outcomes: Outcome[] = [];
     try {
@@ -109,7 +87,11 @@ export class GroupCommitter<DB> {
       await conn.executeQuery(ROLLBACK).catch(() => undefined);
       throw error;
     }
-    return outcomes;
+    batch.forEach((item, i) => {
+      const outcome = outcomes[i];
+      if (outcome?.ok) item.resolve(outcome.value);
+      else item.reject(outcome?.error);
+    });
   }
 
   /** Runs one caller's work inside a savepoint, so its failure undoes only its own writes. */
@@ -125,9 +107,4 @@ export class GroupCommitter<DB> {
       return { ok: false, error };
     }
   }
-}
-
-function settle<DB>(item: Pending<DB>, outcome: Outcome | undefined): void {
-  if (outcome?.ok) item.resolve(outcome.value);
-  else item.reject(outcome?.error);
 }

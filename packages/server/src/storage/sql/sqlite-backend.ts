@@ -44,7 +44,7 @@ export class SqliteBackend implements SqlBackend {
   private readonly committer: GroupCommitter<TrackingDatabase>;
 
   constructor(private readonly database: SqliteSqlDatabase) {
-    this.committer = new GroupCommitter(database.db, () => database.statements.syncWal());
+    this.committer = new GroupCommitter(database.db);
   }
 
   /** The Kysely instance over the single connection. */

@@ -2,7 +2,7 @@
  * Opens the one better-sqlite3 connection of a SQLite store, with the durability pragmas and a
  * prepared-statement cache shared by Kysely and the store's hand-written hot paths.
  */
-import { closeSync, fdatasync, mkdirSync, openSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { SqliteDatabase } from 'kysely';
@@ -13,24 +13,10 @@ export class SqliteStatementCache implements SqliteDatabase {
   /** Insertion-ordered, so the first key is the least recently used. */
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
 
-  private walFd: number | undefined;
-
   constructor(
     readonly native: BetterSqlite3.Database,
     private readonly capacity = 512,
   ) {}
-
-  /**
-   * Flushes the write-ahead log to stable storage on libuv's thread pool, so the event loop keeps
-   * serving requests while the disk works. fdatasync acts on the file, not the descriptor, so it
-   * covers every frame SQLite wrote before the call. No-op for in-memory databases.
-   */
-  syncWal(): Promise<void> {
-    if (this.native.memory) return Promise.resolve();
-    // SQLite creates the -wal file when the database is opened in WAL mode and keeps it while open.
-    const fd = (this.walFd ??= openSync(`${this.native.name}-wal`, 'r+'));
-    return new Promise((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve())));
-  }
 
   /** Returns a prepared statement for `sql`, preparing it on first use (preparing costs ~10 µs). */
   prepare(sql: string): BetterSqlite3.Statement {
@@ -49,20 +35,17 @@ export class SqliteStatementCache implements SqliteDatabase {
     return statement;
   }
 
-  /** Closes the WAL descriptor and the native connection (synchronously: Kysely does not await it). */
+  /** Closes the native connection. */
   close(): void {
     this.statements.clear();
-    if (this.walFd !== undefined) closeSync(this.walFd);
-    this.walFd = undefined;
     this.native.close();
   }
 }
 
 /**
- * Opens `filename` (creating its directory) in WAL mode with synchronous=NORMAL. NORMAL keeps the
- * database consistent across power loss (SQLite still syncs around every checkpoint) but does not
- * sync the WAL at COMMIT; the group committer does that itself with `syncWal()` before it
- * acknowledges a write, off the event loop, so an acknowledged write is still durable.
+ * Opens `filename` (creating its directory) in WAL mode with synchronous=FULL: in WAL mode NORMAL
+ * only syncs at checkpoints, so a commit acknowledged just before a power loss could vanish; FULL
+ * syncs the WAL on every commit, and group commit keeps that affordable.
  */
 export async function openSqliteConnection(filename: string): Promise<SqliteStatementCache> {
   // Loaded lazily so a PostgreSQL deployment never loads the native SQLite addon.
@@ -83,7 +66,7 @@ function applyPragmas(native: BetterSqlite3.Database, inMemory: boolean): void {
     const mode: unknown = native.pragma('journal_mode = WAL', { simple: true });
     if (mode !== 'wal') throw new Error(`SQLite refused WAL mode (journal_mode=${String(mode)}).`);
   }
-  native.pragma('synchronous = NORMAL');
+  native.pragma('synchronous = FULL');
   native.pragma('foreign_keys = ON');
   // Other processes (CLI tools, backups) may hold the lock briefly.
   native.pragma('busy_timeout = 5000');
