@@ -574,8 +574,10 @@ function figures(bench, r, acct) {
 async function runTarget(target, benches, outDir) {
   const results = {};
   let searchExp = target.searchExperimentId || '';
+  const calibration = cpuCalibrationMs();
   console.log(
-    `\n### ${target.name} at ${target.url} (pid ${target.pid || 'unknown'}), loadavg ${loadavg().join(' ')}`,
+    `\n### ${target.name} at ${target.url} (pid ${target.pid || 'unknown'}), loadavg ${loadavg().join(' ')}, ` +
+      `CPU calibration ${calibration} ms`,
   );
   for (const bench of benches) {
     const passes = [];
@@ -611,7 +613,7 @@ async function runTarget(target, benches, outDir) {
     }
     results[bench.id] = quietest(bench, passes);
   }
-  return { results, searchExperimentId: searchExp };
+  return { results, searchExperimentId: searchExp, calibrationMs: calibration };
 }
 
 /**
@@ -645,6 +647,27 @@ async function machineBusyPct(ms) {
   await sleep(ms);
   const b = read();
   return round((100 * (b.busy - a.busy)) / Math.max(1, b.all - a.all), 1);
+}
+
+/**
+ * A fixed single-thread JSON workload (stringify + parse of 20,000 metric objects), best of 3, in ms.
+ * The VM cannot see contention on its host (other VMs on the same physical cores), so this is the
+ * yardstick for "is the machine as fast as last time": compare it across runs before comparing figures.
+ */
+function cpuCalibrationMs() {
+  const points = Array.from({ length: 20000 }, (_, i) => ({
+    key: 'loss',
+    value: 1 / (1 + i),
+    timestamp: 1e12 + i,
+    step: i,
+  }));
+  let best = Infinity;
+  for (let r = 0; r < 3; r++) {
+    const t0 = performance.now();
+    for (let k = 0; k < 5; k++) JSON.parse(JSON.stringify({ metrics: points }));
+    best = Math.min(best, performance.now() - t0);
+  }
+  return round(best, 1);
 }
 
 /** Waits (at most 10 minutes) until a 5 s window shows the machine less than `pct` % busy. */
@@ -863,13 +886,15 @@ async function main() {
     fastify: readJson(path.join(REPO, 'node_modules/fastify/package.json'))?.version ?? null,
     loadavgStart: loadavg(),
     busyPctBeforeStart: await machineBusyPct(3000),
+    cpuCalibrationMsStart: cpuCalibrationMs(),
     passes: OPTS.passes,
     waitQuietPct: OPTS.waitQuiet || null,
     note: `load generator (the shared Node scripts) runs on the same ${cpus.length} cores as the server`,
   };
   console.log(
     `tracking-api bench: ${machine.cpus} x ${machine.cpuModel}, node ${machine.node}, fastify ${machine.fastify}; ` +
-      `loadavg ${machine.loadavgStart.join(' ')}, ${machine.busyPctBeforeStart}% busy over the last 3 s; results -> ${outDir}`,
+      `loadavg ${machine.loadavgStart.join(' ')}, ${machine.busyPctBeforeStart}% busy over the last 3 s, ` +
+      `CPU calibration ${machine.cpuCalibrationMsStart} ms; results -> ${outDir}`,
   );
   if (machine.busyPctBeforeStart > 20) {
     console.log(
@@ -904,6 +929,7 @@ async function main() {
   };
   const s = await runTarget({ name: 'slipway', url: slip.url, pid: slip.pid }, benches, outDir);
   all.slipway = s.results;
+  meta.slipway.cpuCalibrationMs = s.calibrationMs;
   let captures = [];
   const floorBenches = OPTS.floor ? benches.filter((b) => b.floor) : [];
   if (floorBenches.length) captures = await captureForFloor(slip.url, s.results, path.join(tmp, 'captures'));
@@ -937,6 +963,7 @@ async function main() {
       outDir,
     );
     all.floor = fr.results;
+    meta.floor.cpuCalibrationMs = fr.calibrationMs;
     await stopServer(floor);
   }
 
@@ -950,10 +977,13 @@ async function main() {
       pid: pid || null,
       version: ver && ver.status === 200 ? ver.body.toString() : null,
     };
-    all.mlflow = (await runTarget({ name: 'mlflow', url: OPTS.mlflowUrl, pid }, benches, outDir)).results;
+    const mr = await runTarget({ name: 'mlflow', url: OPTS.mlflowUrl, pid }, benches, outDir);
+    all.mlflow = mr.results;
+    meta.mlflow.cpuCalibrationMs = mr.calibrationMs;
   }
 
   machine.loadavgEnd = loadavg();
+  machine.cpuCalibrationMsEnd = cpuCalibrationMs();
   const rows = buildTable(benches, all);
   const table = renderTable(benches, rows);
   console.log(`\n${table}\n`);
@@ -963,7 +993,8 @@ async function main() {
       '(!) = errors or a failed verify (a goal is never counted as met then). CPU ms/op = server CPU over the timed phase incl. warm-up and\n' +
       'verify requests, divided by their count. other CPU % S/F/M = share of the machine CPU used by neither the server nor the\n' +
       'load script while Slipway / floor / MLflow ran (other jobs on the box: noise).\n' +
-      `loadavg start ${machine.loadavgStart.join(' ')}, end ${machine.loadavgEnd.join(' ')}; ${machine.note}.`,
+      `loadavg start ${machine.loadavgStart.join(' ')}, end ${machine.loadavgEnd.join(' ')}; CPU calibration ` +
+      `${machine.cpuCalibrationMsStart} ms at start, ${machine.cpuCalibrationMsEnd} ms at the end; ${machine.note}.`,
   );
   const report = { machine, meta, table: rows, results: all, mlflowReadme: MLFLOW_README };
   fs.writeFileSync(path.join(outDir, 'results.json'), JSON.stringify(report, null, 2) + '\n');

@@ -118,9 +118,15 @@ function decodeURIComponentSafe(text: string): string {
   }
 }
 
-/** Checks one metric observation; NaN and +/-Infinity are valid values, as in MLflow. */
-export function validateMetric(metric: Metric, field: string): void {
-  validateKey('metric', metric.key, `${field}.key`);
+/**
+ * Checks one metric observation; NaN and +/-Infinity are valid values, as in MLflow. `knownKeys`
+ * holds keys already checked in this batch: a 1000-point batch usually repeats a handful of keys.
+ */
+export function validateMetric(metric: Metric, field: string, knownKeys?: Set<string>): void {
+  if (!knownKeys?.has(metric.key)) {
+    validateKey('metric', metric.key, `${field}.key`);
+    knownKeys?.add(metric.key);
+  }
   if (typeof metric.value !== 'number') {
     throw invalidArgument(
       `${field}.value`,
@@ -153,7 +159,8 @@ export function validateLogBatch(batch: LogBatch): void {
     batch.metrics.length + paramCount + tagCount,
     LIMITS.maxEntitiesPerBatch,
   );
-  batch.metrics.forEach((m, i) => validateMetric(m, `metrics[${i}]`));
+  const knownKeys = new Set<string>();
+  batch.metrics.forEach((m, i) => validateMetric(m, `metrics[${i}]`, knownKeys));
   for (const [key, value] of Object.entries(batch.params)) {
     validateKey('param', key, 'params.key');
     validateLength(`params.${key}`, value, LIMITS.maxParamValueLength);

@@ -62,6 +62,8 @@ describe('validateLogBatch', () => {
     expect(fieldOf(() => validateLogBatch(batch({ metrics: [{ ...metric(0), step: 1.5 }] })))).toBe(
       'metrics[0].step',
     );
+    const repeated = [metric(0), { ...metric(1), key: 'm0' }, { ...metric(2), key: 'bad:key' }];
+    expect(fieldOf(() => validateLogBatch(batch({ metrics: repeated })))).toBe('metrics[2].key');
     expect(fieldOf(() => validateLogBatch(batch({ metrics: [{ ...metric(0), key: 'a..b/../c' }] })))).toBe(
       'metrics[0].key',
     );
