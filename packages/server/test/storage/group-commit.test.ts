@@ -43,7 +43,7 @@ beforeEach(async () => {
       parent INTEGER REFERENCES parents(id) DEFERRABLE INITIALLY DEFERRED)`);
   statements = new CountingStatements(native);
   db = new Kysely<TestTables>({ dialect: new SqliteDialect({ database: statements }) });
-  committer = new GroupCommitter(db);
+  committer = new GroupCommitter(db, (sql) => statements.prepare(sql).run());
   observer = new Database(file, { readonly: true });
 });
 

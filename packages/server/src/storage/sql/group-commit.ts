@@ -3,7 +3,7 @@
  * transaction (one WAL fsync), each in its own SAVEPOINT so a failing call rolls back only its own
  * work. Every caller's promise settles only after the COMMIT, so "resolved" still means "durable".
  */
-import { CompiledQuery, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 
 /** One caller's work: runs on the connection while the shared transaction is open. */
 export type GroupWork<DB, T> = (conn: Kysely<DB>) => Promise<T>;
@@ -16,12 +16,19 @@ interface Pending<DB> {
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
-const BEGIN = CompiledQuery.raw('begin immediate');
-const COMMIT = CompiledQuery.raw('commit');
-const ROLLBACK = CompiledQuery.raw('rollback');
-const SAVEPOINT = CompiledQuery.raw('savepoint group_work');
-const RELEASE = CompiledQuery.raw('release group_work');
-const ROLLBACK_TO = CompiledQuery.raw('rollback to group_work');
+const BEGIN = 'begin immediate';
+const COMMIT = 'commit';
+const ROLLBACK = 'rollback';
+const SAVEPOINT = 'savepoint group_work';
+const RELEASE = 'release group_work';
+const ROLLBACK_TO = 'rollback to group_work';
+
+/**
+ * Runs one transaction-control statement synchronously on the native connection. Called only while
+ * the committer holds Kysely's connection, so it cannot interleave with other work; going around
+ * Kysely's async driver saves about a third of a single-metric write's CPU.
+ */
+export type ControlStatement = (sql: string) => void;
 
 /** Coalesces concurrent writes on a single-connection Kysely instance into shared transactions. */
 export class GroupCommitter<DB> {
@@ -30,7 +37,10 @@ export class GroupCommitter<DB> {
   private flushing: Promise<void> | undefined;
   private closed = false;
 
-  constructor(private readonly db: Kysely<DB>) {}
+  constructor(
+    private readonly db: Kysely<DB>,
+    private readonly control: ControlStatement,
+  ) {}
 
   /** Runs `work` inside the next group transaction; settles after that transaction commits. */
   submit<T>(work: GroupWork<DB, T>): Promise<T> {
@@ -78,13 +88,17 @@ export class GroupCommitter<DB> {
   }
 
   private async commitBatch(conn: Kysely<DB>, batch: Pending<DB>[]): Promise<void> {
-    await conn.executeQuery(BEGIN);
+    this.control(BEGIN);
     const outcomes: Outcome[] = [];
     try {
       for (const item of batch) outcomes.push(await this.runIsolated(conn, item.work));
-      await conn.executeQuery(COMMIT);
+      this.control(COMMIT);
     } catch (error) {
-      await conn.executeQuery(ROLLBACK).catch(() => undefined);
+      try {
+        this.control(ROLLBACK);
+      } catch {
+        // The COMMIT's own failure may already have ended the transaction; the original error matters.
+      }
       throw error;
     }
     batch.forEach((item, i) => {
@@ -96,14 +110,14 @@ export class GroupCommitter<DB> {
 
   /** Runs one caller's work inside a savepoint, so its failure undoes only its own writes. */
   private async runIsolated(conn: Kysely<DB>, work: GroupWork<DB, unknown>): Promise<Outcome> {
-    await conn.executeQuery(SAVEPOINT);
+    this.control(SAVEPOINT);
     try {
       const value = await work(conn);
-      await conn.executeQuery(RELEASE);
+      this.control(RELEASE);
       return { ok: true, value };
     } catch (error) {
-      await conn.executeQuery(ROLLBACK_TO);
-      await conn.executeQuery(RELEASE);
+      this.control(ROLLBACK_TO);
+      this.control(RELEASE);
       return { ok: false, error };
     }
   }

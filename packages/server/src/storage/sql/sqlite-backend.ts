@@ -44,7 +44,8 @@ export class SqliteBackend implements SqlBackend {
   private readonly committer: GroupCommitter<TrackingDatabase>;
 
   constructor(private readonly database: SqliteSqlDatabase) {
-    this.committer = new GroupCommitter(database.db);
+    const statements = database.statements;
+    this.committer = new GroupCommitter(database.db, (sql) => statements.prepare(sql).run());
   }
 
   /** The Kysely instance over the single connection. */
