@@ -1,7 +1,7 @@
 /**
  * A run's artifacts: files addressed by paths relative to the run's artifact root, stored in the
- * artifact store under `<experimentId>/<runId>/artifacts`. Every client-supplied path passes
- * `normalizeArtifactPath` here, so no API surface can skip it.
+ * artifact store under `<experimentId>/<runId>/artifacts`. Every path a caller supplies passes
+ * `normalizeArtifactPath` here (MLflow's path-based artifact routes normalize their own paths).
  */
 import { Transform, pipeline, type Readable } from 'node:stream';
 import { SlipwayError, invalidArgument, type RunInfo } from '@slipway/contracts';
