@@ -100,10 +100,10 @@ function unsafeReason(raw: string): Verdict {
 }
 
 /**
- * The path as written followed by each successive percent-decoding until it stops changing;
+ * The text as written followed by each successive percent-decoding until it stops changing;
  * undefined when decoding yields invalid UTF-8 (overlong `%c0%af` and friends) or never settles.
  */
-function decodingLevels(raw: string): string[] | undefined {
+export function decodingLevels(raw: string): string[] | undefined {
   const levels = [raw];
   for (let round = 0; round < MAX_DECODE_ROUNDS; round++) {
     const current = levels[levels.length - 1] ?? raw;

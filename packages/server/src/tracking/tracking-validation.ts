@@ -3,7 +3,7 @@
  * with MLflow's rules (key charset, "names must not resolve to other paths", length limits).
  */
 import { invalidArgument, type DatasetInput, type LogBatch, type Metric } from '@slipway/contracts';
-import { artifactLocationToPath } from './artifact-paths.js';
+import { artifactLocationToPath, decodingLevels } from './artifact-paths.js';
 import { LIMITS } from './tracking-limits.js';
 
 const VALID_KEY = /^[/\w.\- ]*$/;
@@ -103,19 +103,13 @@ export function validateArtifactLocation(location: string, field = 'artifact_loc
     throw invalidArgument(field, `'${field}' URL can't include fragments or params.`);
   }
   const query = location.indexOf('?');
-  if (query >= 0 && decodeURIComponentSafe(location.slice(query)).includes('..')) {
+  // Like MLflow, decode until stable so double-encoded dots cannot hide; undecodable counts as bad.
+  const levels = query >= 0 ? decodingLevels(location.slice(query)) : [];
+  if (levels === undefined || levels.some((level) => level.includes('..'))) {
     throw invalidArgument(field, `'${field}' URL has an invalid query string: '..' is not allowed.`);
   }
   if (/^mlflow-artifacts:/i.test(location)) artifactLocationToPath(location, field);
   return location;
-}
-
-function decodeURIComponentSafe(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
 }
 
 /**

@@ -121,6 +121,7 @@ describe('validateArtifactLocation', () => {
     'http://host/a;params',
     'file:///tmp?x=../../etc',
     'file:///tmp?x=%2e%2e%2fetc',
+    'file:///tmp?x=%252e%252e%252fetc',
     'mlflow-artifacts:/../../etc',
     'mlflow-artifacts:/%2e%2e/secrets',
   ])('rejects %s naming artifact_location', (location) => {
