@@ -2,7 +2,16 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const stageFolders = ['tracking', 'registry', 'evaluation', 'serving', 'predictions', 'monitoring', 'jobs'];
+const stageFolders = [
+  'tracking',
+  'registry',
+  'evaluation',
+  'serving',
+  'predictions',
+  'monitoring',
+  'jobs',
+  'runtimes',
+];
 const outerLayers = ['storage', 'http', 'cli', 'main'];
 
 /** Import patterns that files in `folder` may not use (relative paths into outer layers). */

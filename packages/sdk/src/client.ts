@@ -1,7 +1,8 @@
-/** The SDK entry point: one client per server, grouping experiments, runs and artifacts. */
+/** The SDK entry point: one client per server, grouping experiments, runs, artifacts and the model registry. */
 import type { StringMap } from '@slipway/contracts';
 import { ArtifactsApi } from './artifacts.js';
 import { ExperimentsApi } from './experiments.js';
+import { ModelsApi } from './models.js';
 import { RunLogger, type RunLoggerOptions } from './run-logger.js';
 import { RunsApi } from './runs.js';
 import { Transport, type TransportOptions } from './transport.js';
@@ -29,12 +30,15 @@ export class SlipwayClient {
   readonly runs: RunsApi;
   /** Artifact upload, download and listing. */
   readonly artifacts: ArtifactsApi;
+  /** Model registry operations: models, versions, aliases, resolution, history and contracts. */
+  readonly models: ModelsApi;
 
   constructor(options: SlipwayClientOptions) {
     const http = new Transport(options);
     this.experiments = new ExperimentsApi(http);
     this.runs = new RunsApi(http);
     this.artifacts = new ArtifactsApi(http);
+    this.models = new ModelsApi(http);
   }
 
   /** Creates a run and returns a logger that batches metrics, params and tags client-side. */

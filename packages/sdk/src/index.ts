@@ -17,9 +17,23 @@ export {
   type SearchRunsOptions,
 } from './runs.js';
 export { ArtifactsApi, type ArtifactData } from './artifacts.js';
+export {
+  ModelsApi,
+  type AliasMove,
+  type CreateModelInput,
+  type CreateVersionInput,
+  type HistoryOptions,
+  type ModelVersionPage,
+  type Moment,
+  type RegisterModelInput,
+  type RegisteredModelPage,
+  type RegistrySearchOptions,
+  type SetAliasOptions,
+  type VersionRef,
+} from './models.js';
 export { RunLogger, LOG_BATCH_LIMITS, type RunLoggerOptions } from './run-logger.js';
 export { Paginated, type PageOf } from './paginated.js';
-export type { FetchLike, TransportOptions } from './transport.js';
+export { USER_HEADER, type FetchLike, type TransportOptions } from './transport.js';
 export {
   SlipwayApiError,
   InvalidArgumentError,
@@ -32,6 +46,16 @@ export {
 } from './errors.js';
 export {
   SlipwayError,
+  type AliasAtTime,
+  type CompatibilityMode,
+  type CompatibilityReport,
+  type ContractChange,
+  type GateResult,
+  type ModelContract,
+  type ModelPackage,
+  type ModelVersion,
+  type RegisteredModel,
+  type RegistryEvent,
   type ArtifactInfo,
   type Dataset,
   type DatasetInput,

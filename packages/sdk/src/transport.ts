@@ -18,7 +18,12 @@ export interface TransportOptions {
   fetch?: FetchLike;
   /** Extra headers sent with every request (e.g. authorization). */
   headers?: Record<string, string>;
+  /** Who is calling, sent as `x-slipway-user`: registry history names this user as the actor. */
+  user?: string;
 }
+
+/** The header the server reads the acting user from (there is no authentication yet: it is a claim). */
+export const USER_HEADER = 'x-slipway-user';
 
 /** Options of one request. */
 interface RequestOptions {
@@ -38,7 +43,10 @@ export class Transport {
   constructor(options: TransportOptions) {
     this.base = `${options.url.replace(/\/+$/, '')}/api/v1`;
     this.fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
-    this.headers = { ...options.headers };
+    this.headers = {
+      ...options.headers,
+      ...(options.user ? { [USER_HEADER]: userHeaderOf(options.user) } : {}),
+    };
   }
 
   /** Sends a request and decodes its JSON response. */
@@ -106,6 +114,16 @@ export function artifactPathOf(path: string): string {
     );
   }
   return segments.map(encodeURIComponent).join('/');
+}
+
+/** HTTP header values are bytes, and fetch would fail every request later with a vague TypeError. */
+function userHeaderOf(user: string): string {
+  if (/^[\x20-\x7e]+$/.test(user)) return user;
+  throw new InvalidArgumentError(
+    `Invalid user '${user}': it is sent as an HTTP header, so use printable ASCII only.`,
+    { field: 'user' },
+    0,
+  );
 }
 
 function queryString(query: QueryValues | undefined): string {

@@ -4,6 +4,7 @@
  */
 import { join, resolve } from 'node:path';
 import { invalidArgument } from '@slipway/contracts';
+import { parseS3Uri } from './storage/artifacts/s3-artifact-store.js';
 
 /** Resolved platform configuration. */
 export interface SlipwayConfig {
@@ -13,10 +14,20 @@ export interface SlipwayConfig {
   dataDir: string;
   /** Metadata store URI: `sqlite:<path>` (default) or `postgresql://...`. */
   backendStoreUri: string;
-  /** Artifact store URI: `file:<dir>` (default). */
+  /** Artifact store URI: `file:<dir>` (default) or `s3://bucket/optional/prefix`. */
   artifactsUri: string;
+  /** How to reach S3 for an `s3://` artifact store; region and credentials come from the AWS SDK. */
+  s3: S3Settings;
   /** Pino log level, or false for no request log. */
   logLevel: string | false;
+}
+
+/** S3 settings Slipway reads itself; ignored unless the artifacts URI is `s3://`. */
+export interface S3Settings {
+  /** Endpoint of an S3-compatible service (MinIO, Ceph, ...); absent: AWS S3. */
+  endpoint?: string;
+  /** Path-style addressing (`<endpoint>/<bucket>/<key>`), which most self-hosted services need. */
+  forcePathStyle: boolean;
 }
 
 /** Flags as given on the command line (all optional strings). */
@@ -27,6 +38,9 @@ export interface ConfigFlags {
   backendStoreUri?: string;
   artifactsUri?: string;
   logLevel?: string;
+  s3EndpointUrl?: string;
+  /** A string from the environment, or a boolean from a switch-style flag. */
+  s3ForcePathStyle?: string | boolean;
 }
 
 /** Environment variables read by the platform. */
@@ -37,9 +51,13 @@ export const ENV_VARS = {
   backendStoreUri: 'SLIPWAY_BACKEND_STORE_URI',
   artifactsUri: 'SLIPWAY_ARTIFACTS_URI',
   logLevel: 'SLIPWAY_LOG_LEVEL',
+  s3EndpointUrl: 'SLIPWAY_S3_ENDPOINT_URL',
+  s3ForcePathStyle: 'SLIPWAY_S3_FORCE_PATH_STYLE',
 } as const;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent', 'off'];
+const TRUE_WORDS = ['true', '1', 'yes', 'on'];
+const FALSE_WORDS = ['false', '0', 'no', 'off'];
 
 /** Builds the configuration; throws INVALID_ARGUMENT naming the flag for bad values. */
 export function loadConfig(
@@ -55,7 +73,8 @@ export function loadConfig(
   const backendStoreUri = pick('backendStoreUri') ?? `sqlite:${join(dataDir, 'slipway.db')}`;
   const artifactsUri = pick('artifactsUri') ?? `file:${join(dataDir, 'artifacts')}`;
   checkScheme('backend-store-uri', backendStoreUri, ['sqlite:', 'postgresql:', 'postgres:']);
-  checkScheme('artifacts-uri', artifactsUri, ['file:']);
+  checkScheme('artifacts-uri', artifactsUri, ['file:', 's3://']);
+  if (artifactsUri.startsWith('s3://')) parseS3Uri(artifactsUri); // a malformed URI fails at startup, not on first upload
   const logLevel = pick('logLevel') ?? 'off';
   if (!LOG_LEVELS.includes(logLevel)) {
     throw invalidArgument(
@@ -69,8 +88,41 @@ export function loadConfig(
     dataDir,
     backendStoreUri,
     artifactsUri,
+    s3: {
+      endpoint: parseEndpoint(pick('s3EndpointUrl')),
+      forcePathStyle: parseSwitch('s3-force-path-style', pick('s3ForcePathStyle') ?? 'false'),
+    },
     logLevel: logLevel === 'off' ? false : logLevel,
   };
+}
+
+/** An http(s) URL; credentials in it would be printed and logged, so they belong in AWS_* variables. */
+function parseEndpoint(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  const url = URL.canParse(raw) ? new URL(raw) : undefined;
+  const usable =
+    url !== undefined &&
+    (url.protocol === 'http:' || url.protocol === 'https:') &&
+    url.username === '' &&
+    url.password === '' &&
+    url.search === '' &&
+    url.hash === '';
+  if (!usable) {
+    // The value is not echoed: a mistyped URL may well carry a secret.
+    throw invalidArgument(
+      's3-endpoint-url',
+      'Invalid --s3-endpoint-url: expected an http:// or https:// URL without credentials, query or fragment.',
+    );
+  }
+  return raw;
+}
+
+/** A boolean setting: true/false, 1/0, yes/no or on/off, in any case. */
+function parseSwitch(flag: string, raw: string): boolean {
+  const word = raw.trim().toLowerCase();
+  if (TRUE_WORDS.includes(word)) return true;
+  if (FALSE_WORDS.includes(word)) return false;
+  throw invalidArgument(flag, `Invalid --${flag} '${raw}': expected true or false.`);
 }
 
 function parsePort(raw: string): number {

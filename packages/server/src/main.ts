@@ -8,7 +8,10 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import type { SlipwayConfig } from './config.js';
 import { buildApp } from './http/app.js';
-import { openArtifactStore, openTrackingStore } from './storage/open-stores.js';
+import { RegistryService } from './registry/registry-service.js';
+import { WebhookDispatcher } from './registry/webhook-dispatcher.js';
+import { WebhookService } from './registry/webhook-service.js';
+import { openArtifactStore, openMetadataStores } from './storage/open-stores.js';
 import { RunArtifacts } from './tracking/run-artifacts.js';
 import { TrackingService } from './tracking/tracking-service.js';
 import { runCli } from './cli/program.js';
@@ -21,16 +24,32 @@ export interface Platform {
 
 /** Builds the platform from a config without listening (tests use this in-process). */
 export async function createPlatform(config: SlipwayConfig): Promise<Platform> {
-  const store = await openTrackingStore(config.backendStoreUri);
-  const artifacts = await openArtifactStore(config.artifactsUri);
-  const tracking = new TrackingService({ store, defaultArtifactLocation: (id) => `mlflow-artifacts:/${id}` });
+  const stores = await openMetadataStores(config.backendStoreUri);
+  const artifacts = await openArtifactStore(config.artifactsUri, { s3: config.s3 });
+  const tracking = new TrackingService({
+    store: stores.tracking,
+    defaultArtifactLocation: (id) => `mlflow-artifacts:/${id}`,
+  });
   const runArtifacts = new RunArtifacts(tracking, artifacts);
-  const app = await buildApp({ tracking, artifacts, runArtifacts }, { logLevel: config.logLevel });
+  const dispatcher = new WebhookDispatcher({
+    registryEvents: stores.registry,
+    webhooks: stores.webhooks,
+    onError: (err) => console.error('webhook dispatch failed:', err instanceof Error ? err.message : err),
+  });
+  const notify = (): void => dispatcher.notify();
+  const registry = new RegistryService({ store: stores.registry, tracking, artifacts, onEvent: notify });
+  const webhooks = new WebhookService({ store: stores.webhooks, onRedeliver: notify });
+  const app = await buildApp(
+    { tracking, artifacts, runArtifacts, registry, webhooks },
+    { logLevel: config.logLevel },
+  );
+  dispatcher.start();
   return {
     app,
     async close() {
       await app.close();
-      await store.close();
+      await dispatcher.stop();
+      await stores.close();
     },
   };
 }

@@ -11,8 +11,10 @@ describe('loadConfig', () => {
       dataDir: '/home/ada/.slipway',
       backendStoreUri: 'sqlite:/home/ada/.slipway/slipway.db',
       artifactsUri: 'file:/home/ada/.slipway/artifacts',
+      s3: { forcePathStyle: false },
       logLevel: false,
     });
+    expect(c.s3.endpoint).toBeUndefined();
   });
 
   it('lets flags override env vars and env vars override defaults', () => {
@@ -26,12 +28,68 @@ describe('loadConfig', () => {
     expect(fromFlags.backendStoreUri).toBe('postgresql://u@h/db');
   });
 
+  it('accepts an s3:// artifacts URI with or without a prefix', () => {
+    expect(loadConfig({ artifactsUri: 's3://ml-artifacts' }, {}, '/h').artifactsUri).toBe(
+      's3://ml-artifacts',
+    );
+    const env = { SLIPWAY_ARTIFACTS_URI: 's3://ml-artifacts/team/a' };
+    expect(loadConfig({}, env, '/h').artifactsUri).toBe('s3://ml-artifacts/team/a');
+  });
+
+  it('reads the S3 settings from flags over env vars', () => {
+    const env = { SLIPWAY_S3_ENDPOINT_URL: 'http://minio:9000', SLIPWAY_S3_FORCE_PATH_STYLE: 'true' };
+    expect(loadConfig({}, env, '/h').s3).toEqual({ endpoint: 'http://minio:9000', forcePathStyle: true });
+    const flags = { s3EndpointUrl: 'https://s3.example.com:8443/base', s3ForcePathStyle: false };
+    expect(loadConfig(flags, env, '/h').s3).toEqual({
+      endpoint: 'https://s3.example.com:8443/base',
+      forcePathStyle: false,
+    });
+    expect(loadConfig({ s3ForcePathStyle: true }, {}, '/h').s3.forcePathStyle).toBe(true);
+  });
+
+  it.each([
+    ['true', true],
+    ['TRUE', true],
+    ['1', true],
+    ['yes', true],
+    ['on', true],
+    ['false', false],
+    ['0', false],
+    ['No', false],
+    ['off', false],
+  ])('reads SLIPWAY_S3_FORCE_PATH_STYLE=%s as %s', (raw, expected) => {
+    expect(loadConfig({}, { SLIPWAY_S3_FORCE_PATH_STYLE: raw }, '/h').s3.forcePathStyle).toBe(expected);
+  });
+
+  it('ignores empty S3 env vars, as it does every other', () => {
+    const env = { SLIPWAY_S3_ENDPOINT_URL: '', SLIPWAY_S3_FORCE_PATH_STYLE: '' };
+    expect(loadConfig({}, env, '/h').s3).toEqual({ forcePathStyle: false });
+  });
+
+  it('does not echo a refused endpoint, which may carry a secret', () => {
+    try {
+      loadConfig({ s3EndpointUrl: 'http://AKIA:hunter2@minio:9000' }, {}, '/h');
+      expect.unreachable();
+    } catch (err) {
+      expect((err as SlipwayError).details.field).toBe('s3-endpoint-url');
+      expect((err as SlipwayError).message).not.toContain('hunter2');
+    }
+  });
+
   it.each([
     [{ port: 'abc' }, 'port'],
     [{ port: '70000' }, 'port'],
     [{ backendStoreUri: 'mysql://x' }, 'backend-store-uri'],
     [{ artifactsUri: 'ftp://x' }, 'artifacts-uri'],
     [{ logLevel: 'loud' }, 'log-level'],
+    [{ artifactsUri: 's3://' }, 'artifacts-uri'],
+    [{ artifactsUri: 's3://No_Such_Bucket/x' }, 'artifacts-uri'],
+    [{ artifactsUri: 's3://bucket/../escape' }, 'artifacts-uri'],
+    [{ s3EndpointUrl: 'minio:9000' }, 's3-endpoint-url'],
+    [{ s3EndpointUrl: 'ftp://minio:9000' }, 's3-endpoint-url'],
+    [{ s3EndpointUrl: 'not a url' }, 's3-endpoint-url'],
+    [{ s3EndpointUrl: 'http://minio:9000/?x=1' }, 's3-endpoint-url'],
+    [{ s3ForcePathStyle: 'maybe' }, 's3-force-path-style'],
   ])('rejects %o naming the flag', (flags, field) => {
     try {
       loadConfig(flags, {}, '/h');

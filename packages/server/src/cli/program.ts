@@ -8,6 +8,7 @@ import type { SlipwayConfig } from '../config.js';
 import { registerServerCommand } from './server-command.js';
 import { registerExperimentsCommands } from './experiments-command.js';
 import { registerRunsCommands } from './runs-command.js';
+import { registerModelsCommands } from './models-command.js';
 
 /** Side effects the CLI needs, injected by main.ts. */
 export interface CliDeps {
@@ -26,6 +27,7 @@ export function buildProgram(deps: CliDeps): Command {
   registerServerCommand(program, deps);
   registerExperimentsCommands(program, deps);
   registerRunsCommands(program, deps);
+  registerModelsCommands(program, deps);
   return program;
 }
 

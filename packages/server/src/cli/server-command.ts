@@ -16,7 +16,12 @@ export function registerServerCommand(program: Command, deps: CliDeps): void {
       '--backend-store-uri <uri>',
       'metadata store: sqlite:<path> or postgresql://... (env SLIPWAY_BACKEND_STORE_URI)',
     )
-    .option('--artifacts-uri <uri>', 'artifact store: file:<dir> (env SLIPWAY_ARTIFACTS_URI)')
+    .option(
+      '--artifacts-uri <uri>',
+      'artifact store: file:<dir> or s3://bucket/prefix (env SLIPWAY_ARTIFACTS_URI)',
+    )
+    .option('--s3-endpoint-url <url>', 'S3-compatible endpoint (env SLIPWAY_S3_ENDPOINT_URL)')
+    .option('--s3-force-path-style', 'path-style S3 addressing (env SLIPWAY_S3_FORCE_PATH_STYLE)')
     .option('--log-level <level>', 'request log level: info, debug, ... or off (env SLIPWAY_LOG_LEVEL)')
     .action(async (flags: ConfigFlags) => {
       const config = loadConfig(flags, deps.env ?? process.env, homedir());

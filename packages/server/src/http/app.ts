@@ -3,10 +3,15 @@
  * over a real socket. Route modules are thin: parse, call a service, shape the response.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
+import { registerRegistryRoutes } from '../registry/registry-routes.js';
+import type { RegistryService } from '../registry/registry-service.js';
+import { registerWebhookRoutes } from '../registry/webhook-routes.js';
+import type { WebhookService } from '../registry/webhook-service.js';
 import type { ArtifactStore } from '../tracking/artifact-store.js';
 import type { RunArtifacts } from '../tracking/run-artifacts.js';
 import type { TrackingService } from '../tracking/tracking-service.js';
 import { registerTrackingRoutes } from '../tracking/tracking-routes.js';
+import { schemaValidationError, withNativeFieldNames } from '../tracking/tracking-routes-support.js';
 import { registerMlflowCompat } from './compat/mlflow/mlflow-compat.js';
 import { nativeErrorResponse } from './error-mapping.js';
 import { registerOpenApi } from './openapi.js';
@@ -17,6 +22,8 @@ export interface AppServices {
   /** The raw artifact store: MLflow's proxied-artifact API is path-based, not run-based. */
   artifacts: ArtifactStore;
   runArtifacts: RunArtifacts;
+  registry: RegistryService;
+  webhooks: WebhookService;
 }
 
 /** HTTP options. */
@@ -49,6 +56,18 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
   app.get('/health', async () => ({ status: 'ok' }));
   await registerOpenApi(app);
   await app.register(registerTrackingRoutes(services), { prefix: '/api/v1' });
+  // The registry and its webhooks share the native API's conventions (error wording, camelCase field names).
+  await app.register(
+    async (api) => {
+      api.setSchemaErrorFormatter((errors, location) => schemaValidationError(errors, location));
+      api.setErrorHandler((err) => {
+        throw withNativeFieldNames(err);
+      });
+      registerRegistryRoutes(api, services.registry);
+      registerWebhookRoutes(api, services.webhooks);
+    },
+    { prefix: '/api/v1' },
+  );
   await app.register(registerMlflowCompat(services));
   return app;
 }

@@ -18,16 +18,28 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
     openapi: {
       openapi: '3.1.0',
       info: {
-        title: 'Slipway tracking API',
+        title: 'Slipway API',
         version: '1',
         description:
-          'Experiments, runs, logged data and artifacts. Errors are `{ error: { code, message, details } }`; ' +
-          'metric values are JSON numbers or "NaN", "Infinity", "-Infinity".',
+          'Experiments, runs, logged data and artifacts; the model registry. Errors are ' +
+          '`{ error: { code, message, details } }`; metric values are JSON numbers or "NaN", "Infinity", "-Infinity". ' +
+          "Model names are one path segment: '/' and '@' are not allowed in them, and other reserved characters " +
+          'must be percent-encoded.',
       },
       tags: [
         { name: 'experiments', description: 'Experiments group runs.' },
         { name: 'runs', description: 'Runs and the metrics, params, tags and inputs logged to them.' },
         { name: 'artifacts', description: 'Files stored with a run (streamed, any content type).' },
+        {
+          name: 'models',
+          description:
+            'The model registry: registered models, versions with immutable packages and typed contracts, ' +
+            'contract-checked aliases, models:/ resolution and the audited history.',
+        },
+        {
+          name: 'webhooks',
+          description: 'Signed HTTP callbacks on registry events, with retries and a delivery log.',
+        },
       ],
     },
     transform: ({ schema, url }) => ({ schema: isNative(url) ? schema : hidden(schema), url }),

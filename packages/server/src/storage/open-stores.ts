@@ -4,22 +4,59 @@
  */
 import { fileURLToPath } from 'node:url';
 import { invalidArgument } from '@slipway/contracts';
+import type { RegistryStore } from '../registry/registry-store.js';
+import type { WebhookStore } from '../registry/webhook-store.js';
 import type { ArtifactStore } from '../tracking/artifact-store.js';
 import type { TrackingStore } from '../tracking/tracking-store.js';
 import { FsArtifactStore } from './artifacts/fs-artifact-store.js';
+import { S3ArtifactStore, type S3ArtifactStoreOptions } from './artifacts/s3-artifact-store.js';
+import { SqlRegistryStore } from './sql/sql-registry-store.js';
 import { openSqlTrackingStore } from './sql/sql-tracking-store.js';
+import { SqlWebhookStore } from './sql/sql-webhook-store.js';
+
+/** The metadata stores of every stage, sharing one database (and on SQLite, one connection). */
+export interface MetadataStores {
+  tracking: TrackingStore;
+  registry: RegistryStore;
+  webhooks: WebhookStore;
+  /** Releases the shared database. */
+  close(): Promise<void>;
+}
 
 /** Opens the metadata store named by `uri` (`sqlite:<path>`, `sqlite::memory:`, `postgresql://...`). */
 export async function openTrackingStore(uri: string): Promise<TrackingStore> {
-  if (/^(sqlite:|postgres(ql)?:)/.test(uri)) return openSqlTrackingStore({ uri });
-  throw invalidArgument('backend-store-uri', `Unsupported backend store URI '${uri}'.`);
+  return (await openMetadataStores(uri)).tracking;
 }
 
-/** Opens the artifact store named by `uri` (`file:<dir>` or `file:///abs/dir`). */
-export async function openArtifactStore(uri: string): Promise<ArtifactStore> {
+/** Opens every stage's metadata store on the database named by `uri`. */
+export async function openMetadataStores(uri: string): Promise<MetadataStores> {
+  if (!/^(sqlite:|postgres(ql)?:)/.test(uri)) {
+    throw invalidArgument('backend-store-uri', `Unsupported backend store URI '${uri}'.`);
+  }
+  const tracking = await openSqlTrackingStore({ uri });
+  return {
+    tracking,
+    registry: new SqlRegistryStore(tracking.backend),
+    webhooks: new SqlWebhookStore(tracking.backend),
+    close: () => tracking.close(),
+  };
+}
+
+/** Backend settings that the artifacts URI does not carry; each applies only to its own scheme. */
+export interface ArtifactStoreOptions {
+  /** Endpoint, region, credentials, addressing and part size for `s3://` URIs. */
+  s3?: S3ArtifactStoreOptions;
+}
+
+/** Opens the artifact store named by `uri` (`file:<dir>`, `file:///abs/dir` or `s3://bucket/prefix`). */
+export async function openArtifactStore(
+  uri: string,
+  options: ArtifactStoreOptions = {},
+): Promise<ArtifactStore> {
   if (uri.startsWith('file:')) {
     const dir = uri.startsWith('file://') ? fileURLToPath(uri) : uri.slice('file:'.length);
     return new FsArtifactStore(dir);
   }
+  if (uri.startsWith('s3://')) return new S3ArtifactStore(uri, options.s3);
   throw invalidArgument('artifacts-uri', `Unsupported artifacts URI '${uri}'.`);
 }

@@ -1,6 +1,6 @@
 /**
  * The artifact store port: bytes addressed by a relative, already-validated path such as
- * `<experimentId>/<runId>/artifacts/model/MLmodel`. Backends: local filesystem (default), S3 later.
+ * `<experimentId>/<runId>/artifacts/model/MLmodel`. Backends: local filesystem (default) and S3-compatible object stores.
  */
 import type { Readable } from 'node:stream';
 

@@ -17,16 +17,20 @@ import type {
 } from './search-types.js';
 import { SearchScanner, type KeyPath, type Token } from './search-tokenizer.js';
 
-type Comparator = NumericComparator | StringComparator | SetComparator | NullComparator;
+/** Any comparator the grammar reads. */
+export type Comparator = NumericComparator | StringComparator | SetComparator | NullComparator;
 
-const NUMERIC: readonly Comparator[] = ['=', '!=', '>', '>=', '<', '<='];
-const STRING: readonly Comparator[] = ['=', '!=', 'LIKE', 'ILIKE'];
-const STRING_OR_SET: readonly Comparator[] = [...STRING, 'IN', 'NOT IN'];
+/** Comparators for numbers. */
+export const NUMERIC: readonly Comparator[] = ['=', '!=', '>', '>=', '<', '<='];
+/** Comparators for strings. */
+export const STRING: readonly Comparator[] = ['=', '!=', 'LIKE', 'ILIKE'];
+/** Comparators for strings that may also be tested against a list. */
+export const STRING_OR_SET: readonly Comparator[] = [...STRING, 'IN', 'NOT IN'];
 const STRING_OR_NULL: readonly Comparator[] = [...STRING, 'IS NULL', 'IS NOT NULL'];
 const OPERATORS: ReadonlySet<string> = new Set(NUMERIC);
 
 /** What a key resolved to: the AST entity/key plus what may be compared against it. */
-interface Target {
+export interface Target {
   entity: string;
   key: string;
   valueType: 'number' | 'string';
@@ -35,7 +39,8 @@ interface Target {
   label: string;
 }
 
-type Resolver = (scanner: SearchScanner, path: KeyPath) => Target;
+/** Maps a key as written to what it targets, or fails at its position. */
+export type Resolver = (scanner: SearchScanner, path: KeyPath) => Target;
 
 // ---------------------------------------------------------------- entity and attribute tables
 
@@ -145,7 +150,8 @@ export function parseExperimentOrderBy(orderBy: string[] | undefined): Experimen
 
 // ---------------------------------------------------------------- filters
 
-interface GenericClause {
+/** A clause before it is narrowed to a store's clause union by the resolver's tables. */
+export interface GenericClause {
   entity: string;
   key: string;
   comparator: Comparator;
@@ -153,7 +159,12 @@ interface GenericClause {
   values?: string[];
 }
 
-function parseConjunction(filter: string | undefined, field: string, resolve: Resolver): GenericClause[] {
+/** Parses an AND-only filter with `resolve` deciding what each key targets; empty or absent → []. */
+export function parseConjunction(
+  filter: string | undefined,
+  field: string,
+  resolve: Resolver,
+): GenericClause[] {
   if (filter === undefined) return [];
   const scanner = new SearchScanner(filter, field);
   if (scanner.peek().kind === 'end') return [];
@@ -346,7 +357,8 @@ function readStringList(scanner: SearchScanner, context: string): string[] {
 
 // ---------------------------------------------------------------- key resolution
 
-interface SplitKey {
+/** A key split into its entity prefix and the key proper. */
+export interface SplitKey {
   /** Entity prefix as written, or undefined for a bare key. */
   entity?: { text: string; start: number };
   key: string;
@@ -357,7 +369,7 @@ interface SplitKey {
  * Splits `prefix.key` at the first dot. After the prefix the key is either one quoted segment or
  * dotted bare words (`tags.mlflow.runName`), never a mix, so that quoting is unambiguous.
  */
-function splitKey(scanner: SearchScanner, path: KeyPath): SplitKey {
+export function splitKey(scanner: SearchScanner, path: KeyPath): SplitKey {
   const [first, ...rest] = path.segments;
   if (!first) return scanner.fail(path.start, 'expected a key');
   const keyParts = rest.length === 0 ? [first] : rest;
@@ -444,14 +456,15 @@ function resolveExperimentEntity(scanner: SearchScanner, split: SplitKey): 'attr
 
 // ---------------------------------------------------------------- order_by
 
-interface OrderEntry {
+/** One parsed order_by entry, its key still unresolved. */
+export interface OrderEntry {
   scanner: SearchScanner;
   path: KeyPath;
   ascending: boolean;
 }
 
 /** Parses `key [ASC|DESC]`; the direction is case-insensitive and defaults to ascending. */
-function parseOrderEntry(entry: string, field: string): OrderEntry {
+export function parseOrderEntry(entry: string, field: string): OrderEntry {
   const scanner = new SearchScanner(entry, field);
   const path = readKey(scanner, 'an order_by key such as metrics.acc');
   const key = entry.slice(path.start, path.end);

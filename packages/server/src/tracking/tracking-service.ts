@@ -357,7 +357,8 @@ function parseModelHistory(tag: string | undefined): unknown[] {
   }
 }
 
-function pageOf<T>(items: T[], offset: number, limit: number): Page<T> {
+/** A page of `items` fetched at `offset` with `limit`: a full page carries the next page's token. */
+export function pageOf<T>(items: T[], offset: number, limit: number): Page<T> {
   return items.length === limit ? { items, nextPageToken: encodePageToken(offset + limit) } : { items };
 }
 

@@ -114,6 +114,13 @@ export function describeArtifactStoreContract(
         expect(await text('s.txt')).toBe('abcdef');
       });
 
+      it('stores a stream of string chunks as UTF-8', async () => {
+        await store.put('notes/s.txt', Readable.from(['héllo, ', 'wörld ', '模型']));
+        const { stream, size } = await store.get('notes/s.txt');
+        expect(size).toBe(Buffer.byteLength('héllo, wörld 模型'));
+        expect((await readAll(stream)).toString('utf8')).toBe('héllo, wörld 模型');
+      });
+
       it('round-trips every byte value', async () => {
         const blob = Buffer.from(Array.from({ length: 256 * 40 }, (_, i) => i % 256));
         await store.put('sub/dir/blob.bin', blob);
@@ -249,6 +256,14 @@ export function describeArtifactStoreContract(
         ]);
       });
 
+      it('lists whole path segments only, never names that merely start alike', async () => {
+        await store.put('pre/a/in.txt', Buffer.from('1'));
+        await store.put('pre/ab/out.txt', Buffer.from('2'));
+        await store.put('pre/a.txt', Buffer.from('3'));
+        expect(await store.list('pre/a')).toStrictEqual([{ path: 'in.txt', isDir: false, fileSize: 1 }]);
+        expect(await store.list('pre/a.txt')).toStrictEqual([]);
+      });
+
       it('lists the root with the empty path', async () => {
         expect(await store.list('')).toStrictEqual([{ path: '1', isDir: true }]);
       });
@@ -286,6 +301,23 @@ export function describeArtifactStoreContract(
         await expectCode(store.get('run/artifacts/model/deep/leaf.bin'), 'NOT_FOUND');
         expect(await store.list('run/artifacts')).toStrictEqual([
           { path: 'a.txt', isDir: false, fileSize: 1 },
+        ]);
+      });
+
+      it('deletes whole path segments only, sparing siblings that merely start alike', async () => {
+        await store.put('run/artifacts/a', Buffer.from('file named like the text file'));
+        await store.put('run/artifacts/a b/c.txt', Buffer.from('c'));
+        await store.put('run/artifacts/ab', Buffer.from('ab'));
+        await store.delete('run/artifacts/a');
+        expect((await store.list('run/artifacts')).map((e) => e.path)).toStrictEqual([
+          'a b',
+          'a.txt',
+          'ab',
+          'model',
+        ]);
+        await store.delete('run/artifacts/model/deep');
+        expect(await store.list('run/artifacts/model')).toStrictEqual([
+          { path: 'MLmodel', isDir: false, fileSize: 1 },
         ]);
       });
 

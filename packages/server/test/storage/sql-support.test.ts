@@ -11,7 +11,7 @@ import { likeToGlob, normalizeLikePattern } from '../../src/storage/sql/like-pat
 import { openSqlDatabase } from '../../src/storage/sql/sql-database.js';
 import { openSqlTrackingStore } from '../../src/storage/sql/sql-tracking-store.js';
 import { parseSqlUri } from '../../src/storage/sql/sql-uri.js';
-import { TEST_POSTGRES_URL } from './backends.js';
+import { dropTestSchema, TEST_POSTGRES_URL, whileMigrationsAllowed } from './backends.js';
 
 describe('parseSqlUri', () => {
   test.each([
@@ -105,7 +105,7 @@ describe.skipIf(!TEST_POSTGRES_URL)('openSqlDatabase (PostgreSQL)', () => {
   test('the schema option confines the tables to a schema of their own', async () => {
     const url = TEST_POSTGRES_URL as string;
     const schema = `slipway_test_${randomBytes(6).toString('hex')}`;
-    const database = await openSqlDatabase(url, { schema });
+    const database = await whileMigrationsAllowed(url, () => openSqlDatabase(url, { schema }));
     try {
       if (database.dialect !== 'postgres') throw new Error('expected PostgreSQL');
       const { rows } = await database.pool.query<{ table_name: string }>(
@@ -120,15 +120,25 @@ describe.skipIf(!TEST_POSTGRES_URL)('openSqlDatabase (PostgreSQL)', () => {
         'inputs',
         'latest_metrics',
         'metrics',
+        'model_version_tags',
+        'model_versions',
         'params',
+        'registered_model_aliases',
+        'registered_model_tags',
+        'registered_models',
+        'registry_events',
         'runs',
         'slipway_migration',
         'slipway_migration_lock',
         'tags',
+        'webhook_attempts',
+        'webhook_cursors',
+        'webhook_deliveries',
+        'webhooks',
       ]);
-      await database.pool.query(`DROP SCHEMA ${schema} CASCADE`);
     } finally {
       await database.close();
+      await dropTestSchema(url, schema);
     }
   });
 

@@ -1,9 +1,11 @@
 /**
- * Portable schema migrations of the tracking store, run at open. Migrations are history: never edit
+ * Portable schema migrations of the metadata store (tracking, registry, webhooks), run at open. Migrations are history: never edit
  * one that has shipped, append a new one.
  */
 import { Migrator, sql, type Kysely, type Migration, type RawBuilder } from 'kysely';
+import { createRegistrySchema } from './registry-schema.js';
 import type { SqlDialectName } from './sql-uri.js';
+import { createWebhookSchema } from './webhook-schema.js';
 
 /** Name of the table that records applied migrations. */
 export const MIGRATION_TABLE = 'slipway_migration';
@@ -12,6 +14,8 @@ export const MIGRATION_TABLE = 'slipway_migration';
 export function trackingMigrations(dialect: SqlDialectName): Record<string, Migration> {
   return {
     '0001_tracking_schema': { up: (db) => createTrackingSchema(db, dialect) },
+    '0002_registry_schema': { up: (db) => createRegistrySchema(db, dialect) },
+    '0003_webhook_schema': { up: (db) => createWebhookSchema(db, dialect) },
   };
 }
 

@@ -69,14 +69,15 @@ export interface OpenSqlTrackingStoreOptions {
   schema?: string;
 }
 
+/** Opens (and migrates) the database named by `uri` and returns its dialect's backend. */
+export async function openSqlBackend(uri: string, schema?: string): Promise<SqlBackend> {
+  const database = await openSqlDatabase(uri, schema === undefined ? {} : { schema });
+  return database.dialect === 'sqlite' ? new SqliteBackend(database) : new PostgresBackend(database);
+}
+
 /** Opens (and migrates) the database named by `options.uri` and returns a store over it. */
 export async function openSqlTrackingStore(options: OpenSqlTrackingStoreOptions): Promise<SqlTrackingStore> {
-  const database = await openSqlDatabase(
-    options.uri,
-    options.schema === undefined ? {} : { schema: options.schema },
-  );
-  const backend = database.dialect === 'sqlite' ? new SqliteBackend(database) : new PostgresBackend(database);
-  const store = new SqlTrackingStore(backend);
+  const store = new SqlTrackingStore(await openSqlBackend(options.uri, options.schema));
   try {
     const location = options.defaultArtifactLocation ?? ((id: string) => `mlflow-artifacts:/${id}`);
     await store.ensureDefaultExperiment(location(DEFAULT_EXPERIMENT_ID), Date.now());
@@ -89,7 +90,10 @@ export async function openSqlTrackingStore(options: OpenSqlTrackingStoreOptions)
 
 /** Tracking store over SQLite or PostgreSQL. */
 export class SqlTrackingStore implements TrackingStore {
-  constructor(private readonly backend: SqlBackend) {}
+  constructor(
+    /** The database this store runs on; the other stages' SQL stores share it. */
+    readonly backend: SqlBackend,
+  ) {}
 
   /** Which dialect this store runs on. */
   get dialect(): SqlBackend['dialect'] {

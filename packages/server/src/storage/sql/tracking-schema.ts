@@ -3,6 +3,8 @@
  * the design). Column names are snake_case as in the database.
  */
 import type { ColumnType, Generated } from 'kysely';
+import type { RegistryTables } from './registry-schema.js';
+import type { WebhookTables } from './webhook-schema.js';
 
 /** An int64 column: PostgreSQL returns bigint as a string, SQLite as a number; written as a number. */
 export type Int64Column = ColumnType<number | string, number, number>;
@@ -84,8 +86,8 @@ export interface InputTagsTable {
   value: string;
 }
 
-/** Every tracking table, as Kysely sees the database. */
-export interface TrackingDatabase {
+/** Every table of the metadata database (tracking plus the later stages' tables), as Kysely sees it. */
+export interface TrackingDatabase extends RegistryTables, WebhookTables {
   experiments: ExperimentsTable;
   experiment_tags: ExperimentTagsTable;
   runs: RunsTable;

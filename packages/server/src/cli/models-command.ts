@@ -1,0 +1,382 @@
+/**
+ * `slipway models register|list|show|alias|history|diff-contract`: the model registry through the
+ * SDK. Every command names its user (`--user`, SLIPWAY_USER, else the OS login) so the registry's
+ * audit history says who moved what. `diff-contract` exits 1 on a breaking change to gate CI.
+ */
+import { createReadStream } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { userInfo } from 'node:os';
+import { join, relative, resolve, sep } from 'node:path';
+import { Readable } from 'node:stream';
+import { CommanderError, Option, type Command } from 'commander';
+import { COMPATIBILITY_MODES, SlipwayError, type CompatibilityMode } from '@slipway/contracts';
+import { NotFoundError, SlipwayClient } from '@slipway/sdk';
+import type { CliDeps } from './program.js';
+import {
+  aliasMoveSummary,
+  aliasRemovalSummary,
+  aliasesAtTable,
+  contractDiffReport,
+  eventTable,
+  modelTable,
+  registeredSummary,
+  writeModel,
+  writeVersion,
+} from './models-output.js';
+import {
+  addClientOptions,
+  collect,
+  collectKeyValue,
+  parsePositiveInt,
+  writeJson,
+  writerOf,
+  type ClientFlags,
+} from './output.js';
+
+/** Options every models command takes besides `--url` and `--json`. */
+interface ModelsFlags extends ClientFlags {
+  user?: string;
+}
+
+interface RegisterFlags extends ModelsFlags {
+  source?: string;
+  runId?: string;
+  fromDir?: string;
+  experiment: string;
+  description?: string;
+  tag: Record<string, string>;
+}
+
+interface ListFlags extends ModelsFlags {
+  filter?: string;
+  orderBy: string[];
+  maxResults?: number;
+  pageToken?: string;
+}
+
+interface AliasFlags extends ModelsFlags {
+  reason?: string;
+  force?: boolean;
+  delete?: boolean;
+}
+
+interface HistoryFlags extends ModelsFlags {
+  alias?: string;
+  at?: string;
+  afterSeq?: number;
+  limit?: number;
+}
+
+interface DiffFlags extends ModelsFlags {
+  mode: CompatibilityMode;
+}
+
+/** Where `--from-dir` puts the package inside the new run's artifacts. */
+const PACKAGE_DIR = 'model';
+
+/** Versions listed by `models show NAME`. */
+const SHOWN_VERSIONS = 100;
+
+/** Registers `slipway models ...`. */
+export function registerModelsCommands(program: Command, deps: CliDeps): void {
+  const models = program
+    .command('models')
+    .description('Register, inspect and promote models in the model registry.');
+  registerRegister(models, deps);
+  registerList(models, deps);
+  registerShow(models, deps);
+  registerAlias(models, deps);
+  registerHistory(models, deps);
+  registerDiffContract(models, deps);
+}
+
+function registerRegister(parent: Command, deps: CliDeps): void {
+  const command = parent
+    .command('register')
+    .description(
+      'Register a new model version (the model is created when missing), from a source URI or by ' +
+        `uploading a local package directory as the artifacts of a new run (under ${PACKAGE_DIR}/).`,
+    )
+    .argument('<name>', "registered model name ('/' and '@' are not allowed)")
+    .addOption(new Option('--source <uri>', 'model source, e.g. runs:/<runId>/model').conflicts('fromDir'))
+    .addOption(
+      new Option('--run-id <id>', 'the run that produced the model (with --source)').conflicts('fromDir'),
+    )
+    .addOption(new Option('--from-dir <dir>', 'local package directory to upload (slipway.yaml or MLmodel)'))
+    .addOption(
+      new Option('--experiment <id|name>', 'experiment of the upload run (with --from-dir)')
+        .default('0', 'Default')
+        .conflicts('source'),
+    )
+    .option('--description <text>', 'version description')
+    .option('--tag <key=value>', 'version tag (repeatable)', collectKeyValue, {});
+  addModelsOptions(command, deps).action(async (name: string, flags: RegisterFlags) => {
+    if (flags.source === undefined && flags.fromDir === undefined) {
+      command.error("error: one of '--source <uri>' or '--from-dir <dir>' is required");
+    }
+    const client = modelsClient(flags);
+    const origin =
+      flags.fromDir === undefined ? undefined : await uploadPackage(client, flags.fromDir, flags.experiment);
+    const modelVersion = await client.models.register({
+      name,
+      source: origin?.source ?? flags.source ?? '',
+      ...optional({ runId: origin?.runId ?? flags.runId, description: flags.description }),
+      tags: flags.tag,
+    });
+    const write = writerOf(deps);
+    if (flags.json) return writeJson(write, { modelVersion });
+    write(registeredSummary(modelVersion));
+  });
+}
+
+function registerList(parent: Command, deps: CliDeps): void {
+  const command = parent
+    .command('list')
+    .description('List registered models.')
+    .option('--filter <filter>', `MLflow registry filter, e.g. "name LIKE 'fraud%'" or "tags.team = 'risk'"`)
+    .option('--order-by <expr>', 'order, e.g. "last_updated_timestamp DESC" (repeatable)', collect, [])
+    .option('--max-results <n>', 'page size', parsePositiveInt)
+    .option('--page-token <token>', 'continue from a previous page');
+  addModelsOptions(command, deps).action(async (flags: ListFlags) => {
+    const page = await modelsClient(flags).models.search({
+      filter: flags.filter,
+      orderBy: flags.orderBy.length > 0 ? flags.orderBy : undefined,
+      maxResults: flags.maxResults,
+      pageToken: flags.pageToken,
+    });
+    const write = writerOf(deps);
+    if (flags.json) return writeJson(write, page);
+    write(
+      page.registeredModels.length === 0
+        ? 'No registered models found.\n'
+        : modelTable(page.registeredModels),
+    );
+    if (page.nextPageToken) write(`More results: --page-token ${page.nextPageToken}\n`);
+  });
+}
+
+function registerShow(parent: Command, deps: CliDeps): void {
+  const command = parent
+    .command('show')
+    .description('Show a model with its aliases and versions, or one version with its contract and package.')
+    .argument('<ref>', 'NAME, NAME/VERSION (a number, latest or a stage) or NAME@ALIAS');
+  addModelsOptions(command, deps).action(async (ref: string, flags: ModelsFlags) => {
+    const client = modelsClient(flags);
+    const write = writerOf(deps);
+    // Names cannot contain '/' or '@', so either one marks a version reference.
+    if (/[/@]/.test(ref)) {
+      const modelVersion = await client.models.resolve(`models:/${ref}`);
+      if (flags.json) return writeJson(write, { modelVersion });
+      return writeVersion(write, modelVersion);
+    }
+    const registeredModel = await client.models.get(ref);
+    const page = await client.models.searchVersions({
+      filter: `name = '${ref.replaceAll("'", "''")}'`,
+      orderBy: ['version_number DESC'],
+      maxResults: SHOWN_VERSIONS,
+    });
+    if (flags.json) return writeJson(write, { registeredModel, modelVersions: page.modelVersions });
+    writeModel(write, registeredModel, page.modelVersions, page.nextPageToken !== undefined);
+  });
+}
+
+function registerAlias(parent: Command, deps: CliDeps): void {
+  const command = parent
+    .command('alias')
+    .description(
+      "Point an alias at a version (checked against the current version's contract), or remove it with --delete.",
+    )
+    .argument('<name>', 'registered model name')
+    .argument('<alias>', 'alias, e.g. champion')
+    .argument('[version]', 'version to point at (omit with --delete)')
+    .option('--reason <text>', 'why, recorded in the history')
+    .addOption(
+      new Option('--force', 'move even when the contract breaks the current one (audited)').conflicts(
+        'delete',
+      ),
+    )
+    .option('--delete', 'remove the alias instead');
+  addModelsOptions(command, deps).action(
+    async (name: string, alias: string, version: string | undefined, flags: AliasFlags) => {
+      if (flags.delete && version !== undefined) command.error('error: --delete takes no version');
+      if (!flags.delete && version === undefined) command.error("error: missing required argument 'version'");
+      const client = modelsClient(flags);
+      const write = writerOf(deps);
+      const reason = optional({ reason: flags.reason });
+      if (flags.delete) {
+        const event = await client.models.deleteAlias(name, alias, reason);
+        if (flags.json) return writeJson(write, { event });
+        return write(aliasRemovalSummary(event));
+      }
+      const move = await client.models.setAlias(name, alias, version ?? '', {
+        ...reason,
+        force: flags.force === true,
+      });
+      if (flags.json) return writeJson(write, move);
+      write(aliasMoveSummary(move));
+    },
+  );
+}
+
+function registerHistory(parent: Command, deps: CliDeps): void {
+  const command = parent
+    .command('history')
+    .description("A model's audited registry events, or with --at what each alias pointed at then.")
+    .argument('<name>', 'registered model name')
+    .option('--alias <alias>', 'only this alias')
+    .option('--at <time>', 'ISO 8601 (2024-03-03T12:00:00Z; no zone means UTC) or ms since the epoch')
+    .option('--after-seq <seq>', 'only events after this sequence number', parseNonNegativeInt)
+    .option('--limit <n>', 'at most this many events (default 1000)', parsePositiveInt);
+  addModelsOptions(command, deps).action(async (name: string, flags: HistoryFlags) => {
+    const client = modelsClient(flags);
+    const write = writerOf(deps);
+    if (flags.at !== undefined) {
+      const aliases = await client.models.aliasesAt(name, flags.at, optional({ alias: flags.alias }));
+      if (flags.json) return writeJson(write, { at: flags.at, aliases });
+      write(`Aliases of ${name} at ${flags.at}:\n`);
+      return write(aliases.length === 0 ? 'No aliases were set.\n' : aliasesAtTable(aliases));
+    }
+    const events = await client.models.history(
+      name,
+      optional({ alias: flags.alias, afterSeq: flags.afterSeq, limit: flags.limit }),
+    );
+    if (flags.json) return writeJson(write, { events });
+    write(events.length === 0 ? 'No events.\n' : eventTable(events));
+  });
+}
+
+function registerDiffContract(parent: Command, deps: CliDeps): void {
+  const command = parent
+    .command('diff-contract')
+    .description("Compare two versions' contracts; exits 1 when the change is breaking (use it to gate CI).")
+    .argument('<name>', 'registered model name')
+    .argument('<from>', 'old version (e.g. the one serving now)')
+    .argument('<to>', 'new version')
+    .addOption(
+      new Option('--mode <mode>', 'compatibility mode').choices([...COMPATIBILITY_MODES]).default('backward'),
+    );
+  addModelsOptions(command, deps).action(async (name: string, from: string, to: string, flags: DiffFlags) => {
+    const report = await modelsClient(flags).models.diffContract(name, from, to, { mode: flags.mode });
+    const write = writerOf(deps);
+    if (flags.json) writeJson(write, { compatibility: report });
+    else write(contractDiffReport(name, from, to, report));
+    // Thrown rather than process.exitCode so runCli reports it like every other failure.
+    if (!report.compatible)
+      throw new CommanderError(1, 'slipway.contractBreaking', 'The contract change is breaking.');
+  });
+}
+
+/** `--url`, `--json` and `--user`. */
+function addModelsOptions(command: Command, deps: CliDeps): Command {
+  const env = deps.env ?? process.env;
+  return addClientOptions(command, deps).option(
+    '--user <name>',
+    'who is acting, recorded in the registry history (env SLIPWAY_USER, default: your login name)',
+    env['SLIPWAY_USER'] || loginName(),
+  );
+}
+
+/** An SDK client naming the acting user. */
+function modelsClient(flags: ModelsFlags): SlipwayClient {
+  return new SlipwayClient({ url: flags.url, ...optional({ user: flags.user }) });
+}
+
+/** The OS login name if it can travel in an HTTP header (printable ASCII), else none. */
+function loginName(): string | undefined {
+  try {
+    const name = userInfo().username;
+    return /^[\x20-\x7e]+$/.test(name) ? name : undefined;
+  } catch {
+    // Containers often run as a uid with no passwd entry.
+    return undefined;
+  }
+}
+
+/**
+ * Uploads every file below `dir` as artifacts of a new run under `model/`, so the version's lineage
+ * always points at a run. The run is FAILED if an upload fails, FINISHED otherwise.
+ */
+async function uploadPackage(
+  client: SlipwayClient,
+  dir: string,
+  experiment: string,
+): Promise<{ source: string; runId: string }> {
+  const root = resolve(dir);
+  const files = await listFiles(root);
+  if (files.length === 0) {
+    throw new SlipwayError('INVALID_ARGUMENT', `Directory '${dir}' contains no files to upload.`, {
+      field: 'from-dir',
+    });
+  }
+  const experimentId = await resolveExperimentId(client, experiment);
+  const run = await client.runs.create({
+    experimentId,
+    tags: { 'slipway.source': 'slipway models register' },
+  });
+  const runId = run.info.runId;
+  try {
+    for (const file of files) {
+      const path = `${PACKAGE_DIR}/${relative(root, file).split(sep).join('/')}`;
+      // Streamed so a large model file is never held in memory.
+      const data = Readable.toWeb(createReadStream(file)) as ReadableStream<Uint8Array>;
+      await client.artifacts.upload(runId, path, data);
+    }
+  } catch (err) {
+    await client.runs.update(runId, { status: 'FAILED', endTime: Date.now() }).catch(() => undefined);
+    throw err;
+  }
+  await client.runs.update(runId, { status: 'FINISHED', endTime: Date.now() });
+  return { source: `runs:/${runId}/${PACKAGE_DIR}`, runId };
+}
+
+/** Regular files below `dir`, sorted; symbolic links are not followed (a package is self-contained). */
+async function listFiles(dir: string): Promise<string[]> {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new SlipwayError('INVALID_ARGUMENT', `Cannot read directory '${dir}': ${reason}`, {
+      field: 'from-dir',
+    });
+  }
+  const nested = await Promise.all(
+    entries
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+      .map(async (entry) => {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) return listFiles(path);
+        return entry.isFile() ? [path] : [];
+      }),
+  );
+  return nested.flat();
+}
+
+/** An experiment id for `ref`: an existing id first, else an exact name. */
+async function resolveExperimentId(client: SlipwayClient, ref: string): Promise<string> {
+  const attempts = /^\d+$/.test(ref)
+    ? [() => client.experiments.get(ref), () => client.experiments.getByName(ref)]
+    : [() => client.experiments.getByName(ref)];
+  for (const attempt of attempts) {
+    try {
+      return (await attempt()).experimentId;
+    } catch (err) {
+      if (!(err instanceof NotFoundError)) throw err;
+    }
+  }
+  throw new SlipwayError('NOT_FOUND', `No experiment with id or name '${ref}'.`, { field: 'experiment' });
+}
+
+/** Commander argument parser for a non-negative integer option. */
+function parseNonNegativeInt(raw: string): number {
+  return raw === '0' ? 0 : parsePositiveInt(raw);
+}
+
+/** Drops undefined values so optional properties stay absent. */
+function optional<T extends Record<string, unknown>>(
+  fields: T,
+): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as {
+    [K in keyof T]?: Exclude<T[K], undefined>;
+  };
+}
