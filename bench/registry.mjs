@@ -26,7 +26,6 @@ import ort from 'onnxruntime-node';
 import { createPlatform } from '../packages/server/dist/main.js';
 import { loadConfig } from '../packages/server/dist/config.js';
 import { RegistryService } from '../packages/server/dist/registry/registry-service.js';
-import { readPackageFile } from '../packages/server/dist/registry/model-package.js';
 import { FsArtifactStore } from '../packages/server/dist/storage/artifacts/fs-artifact-store.js';
 import { openMetadataStores } from '../packages/server/dist/storage/open-stores.js';
 import { TrackingService } from '../packages/server/dist/tracking/tracking-service.js';
@@ -216,9 +215,8 @@ async function inProcess(dataDir, onnxBytes) {
   for (let i = 0; i < LOADS; i++) {
     let t0 = performance.now();
     const version = await cached.resolveModelUri(`models:/${MODEL}@champion`);
-    const { package: pkg } = await cached.loadPackage(MODEL, version.version);
-    const bytes = await readPackageFile(artifacts, pkg, pkg.entryPoint ?? 'model.onnx');
-    const session = await ort.InferenceSession.create(bytes, SESSION_OPTIONS);
+    const { entryPoint } = await cached.loadPackage(MODEL, version.version, { readEntryPoint: true });
+    const session = await ort.InferenceSession.create(entryPoint, SESSION_OPTIONS);
     loadTimes.push(performance.now() - t0);
     await session.release();
     t0 = performance.now();

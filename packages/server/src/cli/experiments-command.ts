@@ -4,26 +4,24 @@ import type { Experiment, ViewType } from '@slipway/contracts';
 import type { CliDeps } from './program.js';
 import {
   addClientOptions,
+  addPageOptions,
   clientFor,
-  collect,
   collectKeyValue,
   formatTable,
   formatTime,
-  parsePositiveInt,
+  pageQuery,
   writeJson,
+  writeNextPageHint,
   writerOf,
   type ClientFlags,
+  type PageFlags,
 } from './output.js';
 
 /** `--view` values mapped to the API's view types. */
 const VIEWS: Record<string, ViewType> = { active: 'ACTIVE_ONLY', deleted: 'DELETED_ONLY', all: 'ALL' };
 
-interface ListFlags extends ClientFlags {
+interface ListFlags extends ClientFlags, PageFlags {
   view: string;
-  filter?: string;
-  orderBy: string[];
-  maxResults?: number;
-  pageToken?: string;
 }
 
 interface CreateFlags extends ClientFlags {
@@ -39,28 +37,26 @@ export function registerExperimentsCommands(program: Command, deps: CliDeps): vo
 }
 
 function registerList(parent: Command, deps: CliDeps): void {
-  const command = parent
-    .command('list')
-    .description('List experiments.')
-    .addOption(
-      new Option('--view <view>', 'which experiments to show').choices(Object.keys(VIEWS)).default('active'),
-    )
-    .option('--filter <filter>', `MLflow filter, e.g. "name LIKE 'team-%'"`)
-    .option('--order-by <expr>', 'order, e.g. "name ASC" (repeatable)', collect, [])
-    .option('--max-results <n>', 'page size', parsePositiveInt)
-    .option('--page-token <token>', 'continue from a previous page');
+  const command = addPageOptions(
+    parent
+      .command('list')
+      .description('List experiments.')
+      .addOption(
+        new Option('--view <view>', 'which experiments to show')
+          .choices(Object.keys(VIEWS))
+          .default('active'),
+      ),
+    { filter: `MLflow filter, e.g. "name LIKE 'team-%'"`, orderBy: 'order, e.g. "name ASC" (repeatable)' },
+  );
   addClientOptions(command, deps).action(async (flags: ListFlags) => {
     const page = await clientFor(flags).experiments.search({
       viewType: VIEWS[flags.view],
-      filter: flags.filter,
-      orderBy: flags.orderBy.length > 0 ? flags.orderBy : undefined,
-      maxResults: flags.maxResults,
-      pageToken: flags.pageToken,
+      ...pageQuery(flags),
     });
     const write = writerOf(deps);
     if (flags.json) return writeJson(write, page);
     write(page.experiments.length === 0 ? 'No experiments found.\n' : experimentTable(page.experiments));
-    if (page.nextPageToken) write(`More results: --page-token ${page.nextPageToken}\n`);
+    writeNextPageHint(write, page.nextPageToken);
   });
 }
 

@@ -10,7 +10,8 @@ import { join, relative, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { CommanderError, Option, type Command } from 'commander';
 import { COMPATIBILITY_MODES, SlipwayError, type CompatibilityMode } from '@slipway/contracts';
-import { NotFoundError, SlipwayClient } from '@slipway/sdk';
+import type { SlipwayClient } from '@slipway/sdk';
+import { resolveExperimentId } from './experiment-ref.js';
 import type { CliDeps } from './program.js';
 import {
   aliasMoveSummary,
@@ -25,12 +26,16 @@ import {
 } from './models-output.js';
 import {
   addClientOptions,
-  collect,
+  addPageOptions,
+  clientFor,
   collectKeyValue,
+  pageQuery,
   parsePositiveInt,
   writeJson,
+  writeNextPageHint,
   writerOf,
   type ClientFlags,
+  type PageFlags,
 } from './output.js';
 
 /** Options every models command takes besides `--url` and `--json`. */
@@ -47,12 +52,7 @@ interface RegisterFlags extends ModelsFlags {
   tag: Record<string, string>;
 }
 
-interface ListFlags extends ModelsFlags {
-  filter?: string;
-  orderBy: string[];
-  maxResults?: number;
-  pageToken?: string;
-}
+interface ListFlags extends ModelsFlags, PageFlags {}
 
 interface AliasFlags extends ModelsFlags {
   reason?: string;
@@ -114,7 +114,7 @@ function registerRegister(parent: Command, deps: CliDeps): void {
     if (flags.source === undefined && flags.fromDir === undefined) {
       command.error("error: one of '--source <uri>' or '--from-dir <dir>' is required");
     }
-    const client = modelsClient(flags);
+    const client = clientFor(flags);
     const origin =
       flags.fromDir === undefined ? undefined : await uploadPackage(client, flags.fromDir, flags.experiment);
     const modelVersion = await client.models.register({
@@ -130,20 +130,12 @@ function registerRegister(parent: Command, deps: CliDeps): void {
 }
 
 function registerList(parent: Command, deps: CliDeps): void {
-  const command = parent
-    .command('list')
-    .description('List registered models.')
-    .option('--filter <filter>', `MLflow registry filter, e.g. "name LIKE 'fraud%'" or "tags.team = 'risk'"`)
-    .option('--order-by <expr>', 'order, e.g. "last_updated_timestamp DESC" (repeatable)', collect, [])
-    .option('--max-results <n>', 'page size', parsePositiveInt)
-    .option('--page-token <token>', 'continue from a previous page');
+  const command = addPageOptions(parent.command('list').description('List registered models.'), {
+    filter: `MLflow registry filter, e.g. "name LIKE 'fraud%'" or "tags.team = 'risk'"`,
+    orderBy: 'order, e.g. "last_updated_timestamp DESC" (repeatable)',
+  });
   addModelsOptions(command, deps).action(async (flags: ListFlags) => {
-    const page = await modelsClient(flags).models.search({
-      filter: flags.filter,
-      orderBy: flags.orderBy.length > 0 ? flags.orderBy : undefined,
-      maxResults: flags.maxResults,
-      pageToken: flags.pageToken,
-    });
+    const page = await clientFor(flags).models.search(pageQuery(flags));
     const write = writerOf(deps);
     if (flags.json) return writeJson(write, page);
     write(
@@ -151,7 +143,7 @@ function registerList(parent: Command, deps: CliDeps): void {
         ? 'No registered models found.\n'
         : modelTable(page.registeredModels),
     );
-    if (page.nextPageToken) write(`More results: --page-token ${page.nextPageToken}\n`);
+    writeNextPageHint(write, page.nextPageToken);
   });
 }
 
@@ -161,7 +153,7 @@ function registerShow(parent: Command, deps: CliDeps): void {
     .description('Show a model with its aliases and versions, or one version with its contract and package.')
     .argument('<ref>', 'NAME, NAME/VERSION (a number, latest or a stage) or NAME@ALIAS');
   addModelsOptions(command, deps).action(async (ref: string, flags: ModelsFlags) => {
-    const client = modelsClient(flags);
+    const client = clientFor(flags);
     const write = writerOf(deps);
     // Names cannot contain '/' or '@', so either one marks a version reference.
     if (/[/@]/.test(ref)) {
@@ -200,7 +192,7 @@ function registerAlias(parent: Command, deps: CliDeps): void {
     async (name: string, alias: string, version: string | undefined, flags: AliasFlags) => {
       if (flags.delete && version !== undefined) command.error('error: --delete takes no version');
       if (!flags.delete && version === undefined) command.error("error: missing required argument 'version'");
-      const client = modelsClient(flags);
+      const client = clientFor(flags);
       const write = writerOf(deps);
       const reason = optional({ reason: flags.reason });
       if (flags.delete) {
@@ -228,7 +220,7 @@ function registerHistory(parent: Command, deps: CliDeps): void {
     .option('--after-seq <seq>', 'only events after this sequence number', parseNonNegativeInt)
     .option('--limit <n>', 'at most this many events (default 1000)', parsePositiveInt);
   addModelsOptions(command, deps).action(async (name: string, flags: HistoryFlags) => {
-    const client = modelsClient(flags);
+    const client = clientFor(flags);
     const write = writerOf(deps);
     if (flags.at !== undefined) {
       const aliases = await client.models.aliasesAt(name, flags.at, optional({ alias: flags.alias }));
@@ -256,7 +248,7 @@ function registerDiffContract(parent: Command, deps: CliDeps): void {
       new Option('--mode <mode>', 'compatibility mode').choices([...COMPATIBILITY_MODES]).default('backward'),
     );
   addModelsOptions(command, deps).action(async (name: string, from: string, to: string, flags: DiffFlags) => {
-    const report = await modelsClient(flags).models.diffContract(name, from, to, { mode: flags.mode });
+    const report = await clientFor(flags).models.diffContract(name, from, to, { mode: flags.mode });
     const write = writerOf(deps);
     if (flags.json) writeJson(write, { compatibility: report });
     else write(contractDiffReport(name, from, to, report));
@@ -274,11 +266,6 @@ function addModelsOptions(command: Command, deps: CliDeps): Command {
     'who is acting, recorded in the registry history (env SLIPWAY_USER, default: your login name)',
     env['SLIPWAY_USER'] || loginName(),
   );
-}
-
-/** An SDK client naming the acting user. */
-function modelsClient(flags: ModelsFlags): SlipwayClient {
-  return new SlipwayClient({ url: flags.url, ...optional({ user: flags.user }) });
 }
 
 /** The OS login name if it can travel in an HTTP header (printable ASCII), else none. */
@@ -350,21 +337,6 @@ async function listFiles(dir: string): Promise<string[]> {
       }),
   );
   return nested.flat();
-}
-
-/** An experiment id for `ref`: an existing id first, else an exact name. */
-async function resolveExperimentId(client: SlipwayClient, ref: string): Promise<string> {
-  const attempts = /^\d+$/.test(ref)
-    ? [() => client.experiments.get(ref), () => client.experiments.getByName(ref)]
-    : [() => client.experiments.getByName(ref)];
-  for (const attempt of attempts) {
-    try {
-      return (await attempt()).experimentId;
-    } catch (err) {
-      if (!(err instanceof NotFoundError)) throw err;
-    }
-  }
-  throw new SlipwayError('NOT_FOUND', `No experiment with id or name '${ref}'.`, { field: 'experiment' });
 }
 
 /** Commander argument parser for a non-negative integer option. */

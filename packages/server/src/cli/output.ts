@@ -31,9 +31,46 @@ export function addClientOptions(command: Command, deps: CliDeps): Command {
     .option('--json', 'print machine-readable JSON instead of a table');
 }
 
-/** An SDK client for the server named by `--url`. */
-export function clientFor(flags: ClientFlags): SlipwayClient {
-  return new SlipwayClient({ url: flags.url });
+/** An SDK client for the server named by `--url`, acting as `user` when one is given. */
+export function clientFor(flags: ClientFlags & { user?: string }): SlipwayClient {
+  return new SlipwayClient({ url: flags.url, ...(flags.user === undefined ? {} : { user: flags.user }) });
+}
+
+/** Options of a paged list command, added by `addPageOptions`. */
+export interface PageFlags {
+  filter?: string;
+  orderBy: string[];
+  maxResults?: number;
+  pageToken?: string;
+}
+
+/** Adds `--filter`, `--order-by`, `--max-results` and `--page-token`; the help texts name examples. */
+export function addPageOptions(command: Command, help: { filter: string; orderBy: string }): Command {
+  return command
+    .option('--filter <filter>', help.filter)
+    .option('--order-by <expr>', help.orderBy, collect, [])
+    .option('--max-results <n>', 'page size', parsePositiveInt)
+    .option('--page-token <token>', 'continue from a previous page');
+}
+
+/** The search request fields of page flags; no `--order-by` leaves the server's default order. */
+export function pageQuery(flags: PageFlags): {
+  filter: string | undefined;
+  orderBy: string[] | undefined;
+  maxResults: number | undefined;
+  pageToken: string | undefined;
+} {
+  return {
+    filter: flags.filter,
+    orderBy: flags.orderBy.length > 0 ? flags.orderBy : undefined,
+    maxResults: flags.maxResults,
+    pageToken: flags.pageToken,
+  };
+}
+
+/** Tells how to fetch the next page, when there is one. */
+export function writeNextPageHint(write: Write, nextPageToken: string | undefined): void {
+  if (nextPageToken) write(`More results: --page-token ${nextPageToken}\n`);
 }
 
 /** Writes `value` as pretty JSON followed by a newline. */

@@ -1,29 +1,27 @@
 /** `slipway runs list|show`: run commands, talking to a server through the SDK. */
 import type { Command } from 'commander';
-import { SlipwayError, encodeWireNumber, toWireRun, type Run } from '@slipway/contracts';
-import { NotFoundError, type SlipwayClient } from '@slipway/sdk';
+import { encodeWireNumber, toWireRun, type Run } from '@slipway/contracts';
+import { resolveExperimentId } from './experiment-ref.js';
 import type { CliDeps } from './program.js';
 import {
   addClientOptions,
+  addPageOptions,
   clientFor,
-  collect,
   formatDuration,
   formatFields,
   formatTable,
   formatTime,
-  parsePositiveInt,
+  pageQuery,
   writeJson,
+  writeNextPageHint,
   writerOf,
   type ClientFlags,
+  type PageFlags,
   type Write,
 } from './output.js';
 
-interface ListFlags extends ClientFlags {
+interface ListFlags extends ClientFlags, PageFlags {
   experiment: string;
-  filter?: string;
-  orderBy: string[];
-  maxResults?: number;
-  pageToken?: string;
 }
 
 /** Registers `slipway runs ...`. */
@@ -34,29 +32,25 @@ export function registerRunsCommands(program: Command, deps: CliDeps): void {
 }
 
 function registerList(parent: Command, deps: CliDeps): void {
-  const command = parent
-    .command('list')
-    .description('List runs of an experiment.')
-    .requiredOption('--experiment <id|name>', 'experiment id or exact name')
-    .option('--filter <filter>', `MLflow filter, e.g. "metrics.acc > 0.9 and params.lr = '0.01'"`)
-    .option('--order-by <expr>', 'order, e.g. "metrics.acc DESC" (repeatable)', collect, [])
-    .option('--max-results <n>', 'page size', parsePositiveInt)
-    .option('--page-token <token>', 'continue from a previous page');
+  const command = addPageOptions(
+    parent
+      .command('list')
+      .description('List runs of an experiment.')
+      .requiredOption('--experiment <id|name>', 'experiment id or exact name'),
+    {
+      filter: `MLflow filter, e.g. "metrics.acc > 0.9 and params.lr = '0.01'"`,
+      orderBy: 'order, e.g. "metrics.acc DESC" (repeatable)',
+    },
+  );
   addClientOptions(command, deps).action(async (flags: ListFlags) => {
     const client = clientFor(flags);
     const experimentId = await resolveExperimentId(client, flags.experiment);
-    const page = await client.runs.search({
-      experimentIds: [experimentId],
-      filter: flags.filter,
-      orderBy: flags.orderBy.length > 0 ? flags.orderBy : undefined,
-      maxResults: flags.maxResults,
-      pageToken: flags.pageToken,
-    });
+    const page = await client.runs.search({ experimentIds: [experimentId], ...pageQuery(flags) });
     const write = writerOf(deps);
     // Metric values may be NaN/Infinity: print the wire form, which is valid JSON.
     if (flags.json) return writeJson(write, { ...page, runs: page.runs.map(toWireRun) });
     write(page.runs.length === 0 ? 'No runs found.\n' : runTable(page.runs));
-    if (page.nextPageToken) write(`More results: --page-token ${page.nextPageToken}\n`);
+    writeNextPageHint(write, page.nextPageToken);
   });
 }
 
@@ -69,21 +63,6 @@ function registerShow(parent: Command, deps: CliDeps): void {
     if (flags.json) return writeJson(write, { run: toWireRun(run) });
     writeRun(write, run);
   });
-}
-
-/** An experiment id for `ref`: an existing id first, else an exact name. */
-async function resolveExperimentId(client: SlipwayClient, ref: string): Promise<string> {
-  const attempts = /^\d+$/.test(ref)
-    ? [() => client.experiments.get(ref), () => client.experiments.getByName(ref)]
-    : [() => client.experiments.getByName(ref)];
-  for (const attempt of attempts) {
-    try {
-      return (await attempt()).experimentId;
-    } catch (err) {
-      if (!(err instanceof NotFoundError)) throw err;
-    }
-  }
-  throw new SlipwayError('NOT_FOUND', `No experiment with id or name '${ref}'.`, { field: 'experiment' });
 }
 
 function runTable(runs: Run[]): string {

@@ -6,6 +6,7 @@
  */
 import { invalidArgument } from '@slipway/contracts';
 import type { ContractField, ContractSchema, FieldType, ModelContract, SchemaKind } from '@slipway/contracts';
+import { NUMPY_DTYPES } from './tensor-types.js';
 
 /** MLflow column types (`mlflow.types.DataType`) and what they map to. */
 const COLUMN_TYPES: Readonly<Record<string, FieldType>> = {
@@ -23,25 +24,6 @@ const COLUMN_TYPES: Readonly<Record<string, FieldType>> = {
   map: 'object',
   any: 'object',
   sparkml_vector: 'object',
-};
-
-/** numpy dtype names (`np.dtype(...).name`, as MLflow writes them) and what they map to. */
-const NUMPY_DTYPES: Readonly<Record<string, FieldType>> = {
-  bool: 'boolean',
-  int8: 'int8',
-  int16: 'int16',
-  int32: 'int32',
-  int64: 'int64',
-  uint8: 'uint8',
-  uint16: 'uint16',
-  uint32: 'uint32',
-  uint64: 'uint64',
-  float16: 'float16',
-  float32: 'float32',
-  float64: 'float64',
-  str: 'string',
-  bytes: 'binary',
-  object: 'object',
 };
 
 /**

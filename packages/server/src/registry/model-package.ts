@@ -128,8 +128,13 @@ export async function copyPackage(
 /**
  * Re-hashes the stored copy of a package: a changed, missing or extra file, or a file list that no
  * longer yields `pkg.digest`, is FAILED_PRECONDITION "Model package ... digest mismatch: <file>".
+ * With `keep`, that file's verified bytes are returned, so a loader reads its model file once.
  */
-export async function verifyPackage(store: ArtifactStore, pkg: ModelPackage): Promise<void> {
+export async function verifyPackage(
+  store: ArtifactStore,
+  pkg: ModelPackage,
+  options: { keep?: string } = {},
+): Promise<Buffer | undefined> {
   if (packageDigest(pkg.files) !== pkg.digest)
     throw digestMismatch(pkg, '(file list)', 'recorded digest differs');
   const expected = new Map(pkg.files.map((f) => [f.path, f]));
@@ -139,11 +144,14 @@ export async function verifyPackage(store: ArtifactStore, pkg: ModelPackage): Pr
   if (extra !== undefined) throw digestMismatch(pkg, extra.path, 'not part of the package');
   const missing = pkg.files.find((f) => !foundPaths.has(f.path));
   if (missing !== undefined) throw digestMismatch(pkg, missing.path, 'missing');
+  const kept: Buffer[] = [];
   for (const file of pkg.files) {
-    const actual = await hashStored(store, pkg, file);
+    const keep = file.path === options.keep ? (chunk: Buffer) => kept.push(chunk) : undefined;
+    const actual = await hashStored(store, pkg, file, keep);
     if (actual.sha256 !== file.sha256 || actual.size !== file.size)
       throw digestMismatch(pkg, file.path, 'content changed');
   }
+  return options.keep !== undefined && foundPaths.has(options.keep) ? Buffer.concat(kept) : undefined;
 }
 
 /**

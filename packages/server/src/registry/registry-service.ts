@@ -180,7 +180,7 @@ export class RegistryService {
     );
   }
 
-  /** Deletes a model with its versions (their package copies stay until garbage-collected; see docs). */
+  /** Deletes a model with its versions; their package copies stay (docs/registry.md says why). */
   async deleteRegisteredModel(name: string, actor: string): Promise<void> {
     await this.store.deleteRegisteredModel(validateModelName(name), this.by(actor));
     this.cache.invalidate(name);
@@ -369,11 +369,15 @@ export class RegistryService {
     }
   }
 
-  /** Returns a version's package after re-checking its content digest (the rule on every load). */
+  /**
+   * Returns a version's package after re-checking its content digest (the rule on every load), and
+   * with `readEntryPoint` the entry point's verified bytes (read once, while hashing).
+   */
   async loadPackage(
     name: string,
     version: string,
-  ): Promise<{ version: ModelVersion; package: ModelPackage }> {
+    options: { readEntryPoint?: boolean } = {},
+  ): Promise<{ version: ModelVersion; package: ModelPackage; entryPoint?: Buffer }> {
     const found = await this.getModelVersion(name, version);
     if (found.package === undefined) {
       throw new SlipwayError(
@@ -384,8 +388,9 @@ export class RegistryService {
         },
       );
     }
-    await verifyPackage(this.artifacts, found.package);
-    return { version: found, package: found.package };
+    const keep = options.readEntryPoint ? found.package.entryPoint : undefined;
+    const entryPoint = await verifyPackage(this.artifacts, found.package, keep === undefined ? {} : { keep });
+    return { version: found, package: found.package, ...(entryPoint === undefined ? {} : { entryPoint }) };
   }
 
   // ---- aliases --------------------------------------------------------------------------------

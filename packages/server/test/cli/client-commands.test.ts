@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SlipwayClient } from '@slipway/sdk';
 import type { Experiment, WireRun } from '@slipway/contracts';
-import { runCli } from '../../src/cli/program.js';
+import { runSlipway, type CliResult } from '../helpers/cli-runner.js';
 import { startTestPlatform, type TestPlatform } from '../helpers/test-platform.js';
 
 let platform: TestPlatform;
@@ -18,33 +18,12 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-interface CliResult {
-  code: number | undefined;
-  out: string;
-  err: string;
-}
-
 /** Runs `slipway <args>` in-process against the test platform (unless `--url` or env say otherwise). */
-async function cli(
+function cli(
   args: string[],
   env: Record<string, string> = { SLIPWAY_URL: platform.url },
 ): Promise<CliResult> {
-  let out = '';
-  let err = '';
-  vi.spyOn(console, 'error').mockImplementation((...parts: unknown[]) => {
-    err += `${parts.join(' ')}\n`;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    err += String(chunk);
-    return true;
-  });
-  const code = await runCli(['node', 'slipway', ...args], {
-    startPlatform: () => Promise.reject(new Error('not used')),
-    write: (text) => (out += text),
-    env,
-  });
-  vi.restoreAllMocks();
-  return { code, out, err };
+  return runSlipway(args, env);
 }
 
 /** Column start offsets of a table's header line. */

@@ -7,6 +7,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { linearRegressorOnnx } from '../helpers/onnx-models.js';
+import {
+  mlflowApi,
+  queryOf,
+  uniqueName as name,
+  type MlflowAnswer,
+  type MlflowMethod,
+} from '../helpers/mlflow-api.js';
 import { startTestPlatform, type TestPlatform } from '../helpers/test-platform.js';
 
 /** Responses of the real MLflow 2.12.2 server for the smoke sequence. */
@@ -124,7 +131,7 @@ function ordered(value: unknown, extras: ReadonlySet<string> = new Set()): unkno
 }
 
 let platform: TestPlatform;
-let uid = 0;
+const { call, ok, fails } = mlflowApi(() => platform.app);
 
 beforeAll(async () => {
   platform = await startTestPlatform();
@@ -133,67 +140,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await platform.close();
 });
-
-interface Answer {
-  status: number;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- test assertions walk arbitrary JSON
-  body: any;
-  text: string;
-}
-
-type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
-
-/** Calls an MLflow endpoint as the client does: GET fields in the query string, others as JSON. */
-async function call(
-  method: Method,
-  path: string,
-  fields: Record<string, unknown> = {},
-  prefix = '/api/2.0',
-): Promise<Answer> {
-  const url = `${prefix}/mlflow/${path}`;
-  const res =
-    method === 'GET'
-      ? await platform.app.inject({ method, url: `${url}?${queryOf(fields)}` })
-      : await platform.app.inject({ method, url, payload: fields });
-  expect(res.headers['content-type'], `${method} ${path}`).toContain('application/json');
-  return { status: res.statusCode, body: res.json(), text: res.body };
-}
-
-function queryOf(fields: Record<string, unknown>): string {
-  const query = new URLSearchParams();
-  for (const [k, v] of Object.entries(fields)) {
-    for (const item of Array.isArray(v) ? v : [v]) query.append(k, String(item));
-  }
-  return query.toString();
-}
-
-/** Calls an endpoint that must succeed and returns its body. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- see Answer.body
-async function ok(method: Method, path: string, fields: Record<string, unknown> = {}): Promise<any> {
-  const res = await call(method, path, fields);
-  expect(res.status, `${method} ${path}: ${res.text}`).toBe(200);
-  return res.body;
-}
-
-/** Calls an endpoint that must fail with `status` and MLflow `errorCode`; returns the message. */
-async function fails(
-  method: Method,
-  path: string,
-  fields: Record<string, unknown>,
-  status: number,
-  errorCode: string,
-): Promise<string> {
-  const res = await call(method, path, fields);
-  expect(res.status, `${method} ${path}: ${res.text}`).toBe(status);
-  expect(res.body.error_code).toBe(errorCode);
-  expect(Object.keys(res.body)).toEqual(['error_code', 'message']);
-  return res.body.message as string;
-}
-
-function name(prefix: string): string {
-  uid += 1;
-  return `${prefix}-${process.pid}-${uid}`;
-}
 
 async function newExperiment(): Promise<string> {
   return (await ok('POST', 'experiments/create', { name: name('reg-exp') })).experiment_id as string;
@@ -656,7 +602,7 @@ describe('registered models', () => {
       const seen: string[] = [];
       let pageToken: string | undefined;
       let pages = 0;
-      let last: Answer | undefined;
+      let last: MlflowAnswer | undefined;
       do {
         last = await call('GET', 'registered-models/search', {
           filter: `name LIKE '${prefix}-%'`,
@@ -975,7 +921,7 @@ describe('model versions', () => {
     it('orders by version_number ASC and pages with tokens', async () => {
       const seen: string[] = [];
       let pageToken: string | undefined;
-      let last: Answer;
+      let last: MlflowAnswer;
       do {
         last = await call('GET', 'model-versions/search', {
           filter: `name = '${modelName}'`,
@@ -1179,7 +1125,11 @@ describe('over a real socket', () => {
     await server.close();
   });
 
-  async function http(method: Method, path: string, fields?: Record<string, unknown>): Promise<Answer> {
+  async function http(
+    method: MlflowMethod,
+    path: string,
+    fields?: Record<string, unknown>,
+  ): Promise<MlflowAnswer> {
     const url = new URL(`${server.url}/api/2.0/${path}`);
     const init: RequestInit = { method, headers: { 'user-agent': 'mlflow-python-client/2.12.2' } };
     if (method === 'GET' && fields) url.search = queryOf(fields);

@@ -5,6 +5,7 @@
  * self-contained), plus error codes, NaN/Infinity and pagination.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mlflowApi, uniqueName as name } from '../helpers/mlflow-api.js';
 import { startTestPlatform, type TestPlatform } from '../helpers/test-platform.js';
 
 /** Responses of the real MLflow 2.12.2 server (sqlite backend, --serve-artifacts). */
@@ -152,7 +153,7 @@ function shape(value: unknown): unknown {
 }
 
 let platform: TestPlatform;
-let uid = 0;
+const { call, ok } = mlflowApi(() => platform.app);
 
 beforeAll(async () => {
   platform = await startTestPlatform();
@@ -161,46 +162,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await platform.close();
 });
-
-interface Answer {
-  status: number;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- test assertions walk arbitrary JSON
-  body: any;
-  text: string;
-}
-
-/** Calls an MLflow endpoint: GET fields go in the query string (arrays repeated), others in a JSON body. */
-async function call(
-  method: 'GET' | 'POST',
-  path: string,
-  fields: Record<string, unknown> = {},
-): Promise<Answer> {
-  const url = `/api/2.0/mlflow/${path}`;
-  if (method === 'GET') {
-    const query = new URLSearchParams();
-    for (const [k, v] of Object.entries(fields)) {
-      for (const item of Array.isArray(v) ? v : [v]) query.append(k, String(item));
-    }
-    const res = await platform.app.inject({ method, url: `${url}?${query.toString()}` });
-    return { status: res.statusCode, body: res.json(), text: res.body };
-  }
-  const res = await platform.app.inject({ method, url, payload: fields });
-  expect(res.headers['content-type']).toContain('application/json');
-  return { status: res.statusCode, body: res.json(), text: res.body };
-}
-
-/** Calls an endpoint that must succeed and returns its body. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- see Answer.body
-async function ok(method: 'GET' | 'POST', path: string, fields: Record<string, unknown> = {}): Promise<any> {
-  const res = await call(method, path, fields);
-  expect(res.status, `${path}: ${res.text}`).toBe(200);
-  return res.body;
-}
-
-function name(prefix: string): string {
-  uid += 1;
-  return `${prefix}-${process.pid}-${uid}`;
-}
 
 async function newExperiment(prefix = 'exp'): Promise<string> {
   return (await ok('POST', 'experiments/create', { name: name(prefix) })).experiment_id as string;

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Experiment } from '@slipway/contracts';
+import { nativeApi } from '../helpers/native-api.js';
 import { startTestPlatform, type TestPlatform } from '../helpers/test-platform.js';
 
 let platform: TestPlatform;
@@ -11,16 +12,7 @@ afterAll(async () => {
   await platform.close();
 });
 
-type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
-
-async function api(method: Method, url: string, payload?: unknown) {
-  const res = await platform.app.inject({
-    method,
-    url: `/api/v1${url}`,
-    ...(payload === undefined ? {} : { payload: payload as object }),
-  });
-  return { status: res.statusCode, body: res.body ? (JSON.parse(res.body) as Record<string, unknown>) : {} };
-}
+const api = nativeApi(() => platform.app);
 
 function errorOf(body: Record<string, unknown>): {
   code: string;

@@ -6,6 +6,7 @@ import type {
   RegisteredModel,
   RegistryEvent,
 } from '@slipway/contracts';
+import { nativeApi, type NativeReply as Reply } from '../helpers/native-api.js';
 import { startTestPlatform, type TestPlatform } from '../helpers/test-platform.js';
 
 let platform: TestPlatform;
@@ -17,27 +18,7 @@ afterAll(async () => {
   await platform.close();
 });
 
-type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
-
-interface Reply {
-  status: number;
-  body: Record<string, unknown>;
-}
-
-async function api(
-  method: Method,
-  url: string,
-  payload?: unknown,
-  headers: Record<string, string> = {},
-): Promise<Reply> {
-  const res = await platform.app.inject({
-    method,
-    url: `/api/v1${url}`,
-    headers,
-    ...(payload === undefined ? {} : { payload: payload as object }),
-  });
-  return { status: res.statusCode, body: res.body ? (JSON.parse(res.body) as Record<string, unknown>) : {} };
-}
+const api = nativeApi(() => platform.app);
 
 interface ErrorShape {
   code: string;

@@ -1,25 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WireMetric, WireRun } from '@slipway/contracts';
+import { nativeApi } from '../helpers/native-api.js';
 import { startTestPlatform, type TestPlatform } from '../helpers/test-platform.js';
 
 let platform: TestPlatform;
 let experimentId: string;
 
-type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 interface ErrorShape {
   code: string;
   message: string;
   details?: { field?: string };
 }
 
-async function api(method: Method, url: string, payload?: unknown) {
-  const res = await platform.app.inject({
-    method,
-    url: `/api/v1${url}`,
-    ...(payload === undefined ? {} : { payload: payload as object }),
-  });
-  return { status: res.statusCode, body: res.body ? (JSON.parse(res.body) as Record<string, unknown>) : {} };
-}
+const api = nativeApi(() => platform.app);
 
 const errorOf = (body: Record<string, unknown>): ErrorShape => body['error'] as ErrorShape;
 const runOf = (body: Record<string, unknown>): WireRun => body['run'] as WireRun;

@@ -8,6 +8,7 @@ import {
   parseMlflowSignature,
 } from '../../src/registry/mlflow-signature.js';
 import { parseMlmodel } from '../../src/registry/package-manifest.js';
+import { COMMON_TENSOR_TYPE_CASES } from '../helpers/tensor-type-cases.js';
 import {
   ONNX_MLMODEL,
   ONNX_MLMODEL_NO_SIGNATURE,
@@ -104,18 +105,7 @@ describe('parseMlflowSignature', () => {
   });
 
   it.each<[string, FieldType]>([
-    ['bool', 'boolean'],
-    ['int8', 'int8'],
-    ['int16', 'int16'],
-    ['int32', 'int32'],
-    ['int64', 'int64'],
-    ['uint8', 'uint8'],
-    ['uint16', 'uint16'],
-    ['uint32', 'uint32'],
-    ['uint64', 'uint64'],
-    ['float16', 'float16'],
-    ['float32', 'float32'],
-    ['float64', 'float64'],
+    ...COMMON_TENSOR_TYPE_CASES,
     ['str', 'string'],
     ['bytes', 'binary'],
     ['object', 'object'],

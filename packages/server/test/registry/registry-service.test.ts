@@ -158,7 +158,8 @@ describe('packages', () => {
   }
 
   it('copies a run package to an immutable location with its digest and contract', async () => {
-    const runId = await runWithModel(linearRegressorOnnx([1, 2, 3], 0.5));
+    const onnxBytes = linearRegressorOnnx([1, 2, 3], 0.5);
+    const runId = await runWithModel(onnxBytes);
     const version = await registry.registerModel(
       { name: 'fraud', source: `runs:/${runId}/model`, runId },
       'ana',
@@ -175,6 +176,8 @@ describe('packages', () => {
     // The copy does not depend on the run's files any more.
     await artifacts.delete(`0/${runId}/artifacts/model`);
     expect((await registry.loadPackage('fraud', '1')).package.digest).toBe(version.package?.digest);
+    const loaded = await registry.loadPackage('fraud', '1', { readEntryPoint: true });
+    expect(loaded.entryPoint?.equals(Buffer.from(onnxBytes))).toBe(true);
   });
 
   it('refuses to load a package whose stored bytes changed', async () => {

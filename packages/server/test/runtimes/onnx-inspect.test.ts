@@ -10,6 +10,7 @@ import {
   onnxModel,
   type OnnxElementType,
 } from '../helpers/onnx-models.js';
+import { COMMON_TENSOR_TYPE_CASES } from '../helpers/tensor-type-cases.js';
 
 async function refusal(promise: Promise<unknown>): Promise<SlipwayError> {
   const error = await promise.then(
@@ -37,29 +38,18 @@ describe('inspectOnnx', () => {
     ]);
   });
 
-  it.each<[OnnxElementType, FieldType]>([
-    ['bool', 'boolean'],
-    ['int8', 'int8'],
-    ['int16', 'int16'],
-    ['int32', 'int32'],
-    ['int64', 'int64'],
-    ['uint8', 'uint8'],
-    ['uint16', 'uint16'],
-    ['uint32', 'uint32'],
-    ['uint64', 'uint64'],
-    ['float16', 'float16'],
-    ['float32', 'float32'],
-    ['float64', 'float64'],
-    ['string', 'string'],
-  ])('maps ONNX element type %s to %s', async (elementType, fieldType) => {
-    const graph = await inspectOnnx(identityOnnx(elementType, [2, 'batch']), 'source');
-    expect(graph.inputs.fields[0]).toEqual({
-      name: 'input',
-      type: fieldType,
-      shape: [2, -1],
-      nullable: false,
-    });
-  });
+  it.each<[OnnxElementType, FieldType]>([...COMMON_TENSOR_TYPE_CASES, ['string', 'string']])(
+    'maps ONNX element type %s to %s',
+    async (elementType, fieldType) => {
+      const graph = await inspectOnnx(identityOnnx(elementType, [2, 'batch']), 'source');
+      expect(graph.inputs.fields[0]).toEqual({
+        name: 'input',
+        type: fieldType,
+        shape: [2, -1],
+        nullable: false,
+      });
+    },
+  );
 
   it('carries element types Slipway has no type for as object', () => {
     expect(onnxTensorType('bfloat16')).toBe('object');

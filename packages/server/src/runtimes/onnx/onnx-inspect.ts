@@ -5,29 +5,13 @@
 import type { InferenceSession } from 'onnxruntime-node';
 import { invalidArgument } from '@slipway/contracts';
 import type { ContractField, ContractSchema, FieldType } from '@slipway/contracts';
+import { ORT_TYPES } from '../../registry/tensor-types.js';
 
 /** The graph's interface as two tensor schemas. */
 export interface OnnxInterface {
   inputs: ContractSchema;
   outputs: ContractSchema;
 }
-
-/** onnxruntime's tensor type names and what they map to; anything else is carried as `object`. */
-const ORT_TYPES: Readonly<Record<string, FieldType>> = {
-  bool: 'boolean',
-  int8: 'int8',
-  int16: 'int16',
-  int32: 'int32',
-  int64: 'int64',
-  uint8: 'uint8',
-  uint16: 'uint16',
-  uint32: 'uint32',
-  uint64: 'uint64',
-  float16: 'float16',
-  float32: 'float32',
-  float64: 'float64',
-  string: 'string',
-};
 
 /**
  * Loads `bytes` as an ONNX model and describes its graph interface. Symbolic dimensions become -1;
@@ -57,7 +41,7 @@ export async function inspectOnnx(bytes: Uint8Array, field: string): Promise<Onn
   }
 }
 
-/** The FieldType of an onnxruntime tensor type name (`float32`, `int64`, `bool`, ...). */
+/** The FieldType of an onnxruntime tensor type name (`float32`, `int64`, ...); others become `object`. */
 export function onnxTensorType(type: string): FieldType {
   return Object.hasOwn(ORT_TYPES, type) ? (ORT_TYPES[type] ?? 'object') : 'object';
 }

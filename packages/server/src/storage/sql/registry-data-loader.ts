@@ -12,27 +12,8 @@ import {
   type ModelRow,
   type VersionRow,
 } from './registry-row-mappers.js';
+import { groupBy, groupKeyValues } from './row-groups.js';
 import type { SqlBackend, SqlConn } from './sql-backend.js';
-
-/** Appends each row to its owner's bucket, keeping row order within a bucket. */
-function groupBy<R, V>(
-  rows: readonly R[],
-  owner: (row: R) => string,
-  make: () => V,
-  add: (bucket: V, row: R) => void,
-) {
-  const buckets = new Map<string, V>();
-  for (const row of rows) {
-    const id = owner(row);
-    let bucket = buckets.get(id);
-    if (bucket === undefined) {
-      bucket = make();
-      buckets.set(id, bucket);
-    }
-    add(bucket, row);
-  }
-  return buckets;
-}
 
 /** Builds full registered models for model rows, in the rows' order. */
 export async function loadModels(
@@ -95,14 +76,7 @@ async function loadModelTags(
     .select(['model_id', 'key', 'value'])
     .where(backend.inList(sql.ref('model_id'), ids))
     .execute();
-  return groupBy(
-    rows,
-    (row) => String(row.model_id),
-    (): StringMap => ({}),
-    (bucket, row) => {
-      bucket[row.key] = row.value;
-    },
-  );
+  return groupKeyValues(rows, (row) => String(row.model_id));
 }
 
 /** Aliases of models by model id, each list sorted by alias (code point order). */
@@ -159,12 +133,8 @@ async function loadVersionTags(
     .where(backend.inList(sql.ref('model_id'), [...new Set(versions.map((row) => Number(row.model_id)))]))
     .where(backend.inList(sql.ref('version'), [...new Set(versions.map((row) => Number(row.version)))]))
     .execute();
-  return groupBy(
+  return groupKeyValues(
     rows.filter((row) => wanted.has(versionKey(row.model_id, row.version))),
     (row) => versionKey(row.model_id, row.version),
-    (): StringMap => ({}),
-    (bucket, row) => {
-      bucket[row.key] = row.value;
-    },
   );
 }

@@ -5,27 +5,8 @@
 import type { DatasetInput, Metric, Run, StringMap } from '@slipway/contracts';
 import { sql } from 'kysely';
 import { metricFromRow, runInfoFromRow, type DbInt64, type RunRow } from './row-mappers.js';
+import { groupBy, groupKeyValues } from './row-groups.js';
 import type { SqlBackend, SqlConn } from './sql-backend.js';
-
-/** Groups rows into one bucket per owner id. */
-function groupBy<R, V>(
-  rows: readonly R[],
-  owner: (row: R) => string,
-  make: () => V,
-  add: (bucket: V, row: R) => void,
-): Map<string, V> {
-  const buckets = new Map<string, V>();
-  for (const row of rows) {
-    const id = owner(row);
-    let bucket = buckets.get(id);
-    if (bucket === undefined) {
-      bucket = make();
-      buckets.set(id, bucket);
-    }
-    add(bucket, row);
-  }
-  return buckets;
-}
 
 /** Builds full runs (info, data, inputs) for run rows, in the rows' order. */
 export async function loadRuns(backend: SqlBackend, conn: SqlConn, rows: readonly RunRow[]): Promise<Run[]> {
@@ -78,14 +59,7 @@ async function loadKeyValues(
     .select(['run_id', 'key', 'value'])
     .where(backend.inList(sql.ref('run_id'), ids))
     .execute();
-  return groupBy(
-    rows,
-    (row) => row.run_id,
-    (): StringMap => ({}),
-    (bucket, row) => {
-      bucket[row.key] = row.value;
-    },
-  );
+  return groupKeyValues(rows, (row) => row.run_id);
 }
 
 async function loadInputs(
@@ -157,12 +131,5 @@ export async function loadExperimentTags(
     .select(['experiment_id', 'key', 'value'])
     .where(backend.inList(sql.ref('experiment_id'), experimentIds.map(Number)))
     .execute();
-  return groupBy(
-    rows,
-    (row) => String(row.experiment_id),
-    (): StringMap => ({}),
-    (bucket, row) => {
-      bucket[row.key] = row.value;
-    },
-  );
+  return groupKeyValues(rows, (row) => String(row.experiment_id));
 }

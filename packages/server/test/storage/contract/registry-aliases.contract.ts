@@ -11,6 +11,7 @@ import {
   createVersion,
   createVersions,
   expectError,
+  setAlias,
   useFreshRegistry,
   type RegistryStoreFactory,
 } from './registry-harness.contract.js';
@@ -172,13 +173,7 @@ export function registryAliasContract(factory: RegistryStoreFactory): void {
       await createModel(fx.store, 'fraud', { now: 1 });
       await createVersion(fx.store, 'fraud', { now: 2 });
       await createVersion(fx.store, 'fraud', { now: 3 });
-      await fx.store.moveAlias({
-        ...by(4),
-        name: 'fraud',
-        alias: 'champion',
-        expectedFrom: undefined,
-        to: '2',
-      });
+      await setAlias(fx.store, 'fraud', 'champion', '2', 4);
       await fx.store.setRegisteredModelTag('fraud', 'k', 'v');
       await fx.store.updateRegisteredModel('fraud', 'd', 5);
       await fx.store.renameRegisteredModel('fraud', 'fraud2', by(6));
@@ -202,20 +197,8 @@ export function registryAliasContract(factory: RegistryStoreFactory): void {
     test('deleting a model deletes its aliases with events, and its history survives (also a reopen)', async () => {
       await createModel(fx.store, 'fraud');
       await createVersions(fx.store, 'fraud', 2);
-      await fx.store.moveAlias({
-        ...by(),
-        name: 'fraud',
-        alias: 'champion',
-        expectedFrom: undefined,
-        to: '1',
-      });
-      await fx.store.moveAlias({
-        ...by(),
-        name: 'fraud',
-        alias: 'challenger',
-        expectedFrom: undefined,
-        to: '2',
-      });
+      await setAlias(fx.store, 'fraud', 'champion', '1');
+      await setAlias(fx.store, 'fraud', 'challenger', '2');
       await fx.store.deleteRegisteredModel('fraud', by(5_000, 'carol'));
       const store = await fx.reopen();
       const events = await store.listEvents({ modelName: 'fraud', limit: 100 });
@@ -252,7 +235,7 @@ export function registryAliasContract(factory: RegistryStoreFactory): void {
           ['b', 'champion', '1'],
           ['a', 'challenger', '2'],
         ] as const) {
-          await fx.store.moveAlias({ ...by(now), name, alias, expectedFrom: undefined, to });
+          await setAlias(fx.store, name, alias, to, now);
           now += 10;
         }
         await fx.store.moveAlias({ ...by(60), name: 'a', alias: 'champion', expectedFrom: '1', to: '2' });

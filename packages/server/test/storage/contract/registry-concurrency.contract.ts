@@ -10,6 +10,7 @@ import {
   createModel,
   createVersion,
   createVersions,
+  setAlias,
   useFreshRegistry,
   type RegistryStoreFactory,
 } from './registry-harness.contract.js';
@@ -85,13 +86,7 @@ export function registryConcurrencyContract(factory: RegistryStoreFactory): void
         await createModel(fx.store, name);
         await createVersions(fx.store, name, 4);
       }
-      await fx.store.moveAlias({
-        ...by(),
-        name: 'fraud',
-        alias: 'champion',
-        expectedFrom: undefined,
-        to: '4',
-      });
+      await setAlias(fx.store, 'fraud', 'champion', '4');
       const work: Promise<unknown>[] = [
         fx.store.deleteModelVersion('fraud', '4', by()),
         ...Array.from({ length: 6 }, () => createVersion(fx.store, 'fraud')),

@@ -7,6 +7,7 @@ import type {
   ModelPackage,
   ModelVersion,
   RegisteredModel,
+  RegistryEvent,
   StringMap,
 } from '@slipway/contracts';
 import { afterEach, beforeEach } from 'vitest';
@@ -114,6 +115,17 @@ export function createVersion(
     ...by(),
     ...overrides,
   });
+}
+
+/** Points the unset alias `alias` of `name` at version `to`, as alice at `now` (default 1000). */
+export function setAlias(
+  store: RegistryStore,
+  name: string,
+  alias: string,
+  to: string,
+  now?: number,
+): Promise<RegistryEvent> {
+  return store.moveAlias({ ...by(now), name, alias, expectedFrom: undefined, to });
 }
 
 /** Creates `count` versions of `name` one after the other. */

@@ -8,6 +8,7 @@ import {
   createVersion,
   createVersions,
   expectError,
+  setAlias,
   useFreshRegistry,
   type RegistryStoreFactory,
 } from './registry-harness.contract.js';
@@ -63,13 +64,7 @@ export function registryModelContract(factory: RegistryStoreFactory): void {
       await createModel(fx.store, 'fraud', { tags: { team: 'risk' } });
       await createVersion(fx.store, 'fraud', { tags: { v: '1' } });
       await createVersion(fx.store, 'fraud', { tags: { v: '2' } });
-      await fx.store.moveAlias({
-        ...by(),
-        name: 'fraud',
-        alias: 'champion',
-        expectedFrom: undefined,
-        to: '2',
-      });
+      await setAlias(fx.store, 'fraud', 'champion', '2');
 
       const renamed = await fx.store.renameRegisteredModel('fraud', 'fraud-v2', by(5_000, 'bob'));
       expect(renamed).toMatchObject({
@@ -125,14 +120,8 @@ export function registryModelContract(factory: RegistryStoreFactory): void {
       await createModel(fx.store, 'fraud', { tags: { team: 'risk' } });
       await createVersion(fx.store, 'fraud', { tags: { v: '1' } });
       await createVersion(fx.store, 'fraud');
-      await fx.store.moveAlias({
-        ...by(),
-        name: 'fraud',
-        alias: 'champion',
-        expectedFrom: undefined,
-        to: '1',
-      });
-      await fx.store.moveAlias({ ...by(), name: 'fraud', alias: 'b', expectedFrom: undefined, to: '2' });
+      await setAlias(fx.store, 'fraud', 'champion', '1');
+      await setAlias(fx.store, 'fraud', 'b', '2');
       await createModel(fx.store, 'other');
       await createVersion(fx.store, 'other');
 
@@ -168,7 +157,7 @@ export function registryModelContract(factory: RegistryStoreFactory): void {
       for (const [version, stage] of Object.entries(stages))
         await fx.store.updateModelVersion('fraud', version, { stage }, 2_000);
       await fx.store.setModelVersionTag('fraud', '4', 'k', 'v');
-      await fx.store.moveAlias({ ...by(), name: 'fraud', alias: 'canary', expectedFrom: undefined, to: '4' });
+      await setAlias(fx.store, 'fraud', 'canary', '4');
 
       const model = await fx.store.getRegisteredModel('fraud');
       const latest = [...(model?.latestVersions ?? [])].sort((a, b) => Number(a.version) - Number(b.version));

@@ -11,10 +11,10 @@ import type {
   RegistryStore,
 } from '../../../src/registry/registry-store.js';
 import {
-  by,
   createModel,
   createVersion,
   modelQuery,
+  setAlias,
   useFreshRegistry,
   versionQuery,
   type RegistryStoreFactory,
@@ -165,13 +165,7 @@ export function registrySearchContract(factory: RegistryStoreFactory): void {
 
     test('results carry tags, aliases and latest versions', async () => {
       await createVersion(fx.store, 'fraud');
-      await fx.store.moveAlias({
-        ...by(),
-        name: 'fraud',
-        alias: 'champion',
-        expectedFrom: undefined,
-        to: '1',
-      });
+      await setAlias(fx.store, 'fraud', 'champion', '1');
       const [found] = await fx.store.searchRegisteredModels(modelQuery({ filter: [nameIs('=', 'fraud')] }));
       expect(found).toEqual(await fx.store.getRegisteredModel('fraud'));
       expect(found).toMatchObject({ tags: { team: 'risk' }, aliases: [{ alias: 'champion', version: '1' }] });
@@ -354,9 +348,8 @@ export function registrySearchContract(factory: RegistryStoreFactory): void {
     });
 
     test('results carry tags and sorted aliases, as getModelVersion does', async () => {
-      for (const alias of ['zeta', 'alpha', 'Mid'])
-        await fx.store.moveAlias({ ...by(), name: 'fraud', alias, expectedFrom: undefined, to: '2' });
-      await fx.store.moveAlias({ ...by(), name: 'churn', alias: 'alpha', expectedFrom: undefined, to: '2' });
+      for (const alias of ['zeta', 'alpha', 'Mid']) await setAlias(fx.store, 'fraud', alias, '2');
+      await setAlias(fx.store, 'churn', 'alpha', '2');
       const found = await fx.store.searchModelVersions(versionQuery());
       for (const version of found)
         expect(version).toEqual(await fx.store.getModelVersion(version.name, version.version));

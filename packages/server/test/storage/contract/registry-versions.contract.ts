@@ -11,6 +11,7 @@ import {
   expectError,
   sampleContract,
   samplePackage,
+  setAlias,
   useFreshRegistry,
   type RegistryStoreFactory,
 } from './registry-harness.contract.js';
@@ -72,13 +73,7 @@ export function registryVersionContract(factory: RegistryStoreFactory): void {
       await createModel(fx.store, 'fraud');
       await createVersions(fx.store, 'fraud', 3);
       await fx.store.setModelVersionTag('fraud', '2', 'k', 'v');
-      await fx.store.moveAlias({
-        ...by(),
-        name: 'fraud',
-        alias: 'champion',
-        expectedFrom: undefined,
-        to: '3',
-      });
+      await setAlias(fx.store, 'fraud', 'champion', '3');
       const before = await fx.store.getRegisteredModel('fraud');
       const v2 = await fx.store.getModelVersion('fraud', '2');
       const store = await fx.reopen();
@@ -161,7 +156,7 @@ export function registryVersionContract(factory: RegistryStoreFactory): void {
         ['challenger', '2'],
         ['old', '1'],
       ] as const)
-        await fx.store.moveAlias({ ...by(), name: 'fraud', alias, expectedFrom: undefined, to });
+        await setAlias(fx.store, 'fraud', alias, to);
       const [last] = (await fx.store.listEvents({ limit: 1000 })).slice(-1);
 
       await fx.store.deleteModelVersion('fraud', '2', by(7_000, 'carol'));
