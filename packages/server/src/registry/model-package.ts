@@ -62,6 +62,7 @@ export async function inspectPackage(
   store: ArtifactStore,
   dir: string,
   field: string,
+  options: { declared?: ModelContract } = {},
 ): Promise<InspectedPackage | undefined> {
   const listed = await walk(store, dir, (reason) =>
     invalidArgument(field, `Model package ${dir}: ${reason}`),
@@ -77,7 +78,7 @@ export async function inspectPackage(
   for (const file of listed) files.push(await reader.hash(file.path));
   checkPromises(manifest, files, field);
   const graph = entryBytes === undefined ? undefined : await inspectEntryPoint(entryBytes, manifest, field);
-  return assemble(manifest, files, settleContract(manifest, graph, field));
+  return assemble(manifest, files, settleContract(manifest, graph, field, options.declared));
 }
 
 /**
@@ -317,13 +318,16 @@ function settleContract(
   manifest: PackageManifest,
   graph: OnnxInterface | undefined,
   field: string,
+  requested: ModelContract | undefined,
 ): ModelContract | undefined {
-  const contract = manifest.contract;
+  const contract = requested ?? manifest.contract;
   if (contract === undefined) return graph === undefined ? undefined : { ...graph, source: 'onnx' };
-  if (graph !== undefined && contract.source === 'declared') {
+  // A contract declared by a person (in the request or in slipway.yaml) must fit the graph it claims to describe.
+  if (graph !== undefined && (requested !== undefined || contract.source === 'declared')) {
     const mismatch = contractGraphMismatch(contract, graph);
     if (mismatch !== undefined) {
-      throw invalidArgument(field, `${SLIPWAY_MANIFEST} contract ${mismatch} (${manifest.entryPoint ?? ''})`);
+      const origin = requested === undefined ? `${SLIPWAY_MANIFEST} contract` : 'declared contract';
+      throw invalidArgument(field, `${origin} ${mismatch} (${manifest.entryPoint ?? ''})`);
     }
   }
   return contract;

@@ -227,7 +227,7 @@ export class RegistryService {
     await this.getRegisteredModel(name);
     const sourcePath = await this.sourcePathOf(input.source);
     if (input.runId) await this.tracking.getRunInfo(input.runId);
-    const pkg = sourcePath === undefined ? undefined : await this.copyPackageFrom(sourcePath);
+    const pkg = sourcePath === undefined ? undefined : await this.copyPackageFrom(sourcePath, input.contract);
     const contract = input.contract ?? pkg?.contract;
     try {
       const version = await this.store.createModelVersion({
@@ -268,19 +268,24 @@ export class RegistryService {
     return found;
   }
 
-  /** Updates a version's description; an absent description leaves it as it is. */
+  /**
+   * Updates a version's description; an absent description leaves it as it is. This and every other
+   * write to a version drops the model's cached alias resolutions, which carry the version's fields.
+   */
   async updateModelVersion(
     name: string,
     version: string,
     description: string | undefined,
   ): Promise<ModelVersion> {
     const patch = description === undefined ? {} : { description: validateDescription(description) };
-    return this.store.updateModelVersion(
+    const updated = await this.store.updateModelVersion(
       validateModelName(name),
       validateVersion(version),
       patch,
       this.now(),
     );
+    this.cache.invalidate(name);
+    return updated;
   }
 
   /**
@@ -302,6 +307,7 @@ export class RegistryService {
       );
     }
     const moved = await this.store.updateModelVersion(name, version, { stage }, this.now());
+    this.cache.invalidate(name);
     if (!options.archiveExisting) return moved;
     for (const other of await this.versionsInStage(name, stage)) {
       if (other.version !== version)
@@ -341,11 +347,13 @@ export class RegistryService {
   async setModelVersionTag(name: string, version: string, key: string, value: string): Promise<void> {
     validateRegistryTags({ [key]: value }, 'tags');
     await this.store.setModelVersionTag(validateModelName(name), validateVersion(version), key, value);
+    this.cache.invalidate(name);
   }
 
   /** Deletes a version tag; NOT_FOUND if it is not set. */
   async deleteModelVersionTag(name: string, version: string, key: string): Promise<void> {
     await this.store.deleteModelVersionTag(validateModelName(name), validateVersion(version), key);
+    this.cache.invalidate(name);
   }
 
   /** Where a client downloads a version's files: its immutable package copy, else its source. */
@@ -630,8 +638,10 @@ export class RegistryService {
   /** Inspects and copies a package found at `sourcePath`; undefined when there is none. */
   private async copyPackageFrom(
     sourcePath: string,
+    declared: ModelContract | undefined,
   ): Promise<{ package: ModelPackage; contract?: ModelContract } | undefined> {
-    const inspected = await inspectPackage(this.artifacts, sourcePath, 'source');
+    const options = declared === undefined ? {} : { declared };
+    const inspected = await inspectPackage(this.artifacts, sourcePath, 'source', options);
     if (inspected === undefined) return undefined;
     const pkg = await copyPackage(this.artifacts, inspected, sourcePath, `${PACKAGE_ROOT}/${this.newId()}`);
     return { package: pkg, ...(inspected.contract ? { contract: inspected.contract } : {}) };

@@ -180,6 +180,28 @@ describe('packages', () => {
     expect(loaded.entryPoint?.equals(Buffer.from(onnxBytes))).toBe(true);
   });
 
+  it('checks a contract declared in the request against the ONNX graph', async () => {
+    const runId = await runWithModel(linearRegressorOnnx([1, 2, 3], 0.5));
+    await registry.createRegisteredModel({ name: 'fraud' }, 'ana');
+    const source = `runs:/${runId}/model`;
+    const err = await rejection(
+      registry.createModelVersion({ name: 'fraud', source, contract: V1_CONTRACT }, 'ana'),
+    );
+    expect(err.details.field).toBe('source');
+    expect(err.message).toContain('declared contract');
+    expect(await artifacts.list('model-packages')).toEqual([]);
+    const fitting: ModelContract = {
+      source: 'declared',
+      inputs: { kind: 'tensors', fields: [{ name: 'x', type: 'float32', shape: [-1, 3], nullable: false }] },
+      outputs: {
+        kind: 'tensors',
+        fields: [{ name: 'y', type: 'float32', shape: [-1, 1], nullable: false, meaning: 'expected loss' }],
+      },
+    };
+    const version = await registry.createModelVersion({ name: 'fraud', source, contract: fitting }, 'ana');
+    expect(version.contract).toEqual(fitting);
+  });
+
   it('refuses to load a package whose stored bytes changed', async () => {
     const runId = await runWithModel(linearRegressorOnnx([1, 2, 3], 0.5));
     const version = await registry.registerModel({ name: 'fraud', source: `runs:/${runId}/model` }, 'ana');
@@ -390,6 +412,18 @@ describe('resolution', () => {
     expect((await registry.getVersionByAlias('fraud', 'champion')).version).toBe('1');
     await registry.setAlias({ name: 'fraud', alias: 'champion', version: '2' }, 'ana');
     expect((await registry.getVersionByAlias('fraud', 'champion')).version).toBe('2');
+  });
+
+  it('serves the version as it is now after its tags or description change', async () => {
+    await modelWith('fraud', [V1_CONTRACT]);
+    await registry.setAlias({ name: 'fraud', alias: 'champion', version: '1' }, 'ana');
+    await registry.getVersionByAlias('fraud', 'champion');
+    await registry.setModelVersionTag('fraud', '1', 'validated', 'yes');
+    expect((await registry.getVersionByAlias('fraud', 'champion')).tags).toEqual({ validated: 'yes' });
+    await registry.updateModelVersion('fraud', '1', 'after review');
+    expect((await registry.getVersionByAlias('fraud', 'champion')).description).toBe('after review');
+    await registry.deleteModelVersionTag('fraud', '1', 'validated');
+    expect((await registry.getVersionByAlias('fraud', 'champion')).tags).toEqual({});
   });
 
   it('sees a move made by another replica once the TTL has passed', async () => {
