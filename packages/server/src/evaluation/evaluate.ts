@@ -1,0 +1,243 @@
+/**
+ * Scores several models on one labelled dataset: the task's metric set on the whole data and on
+ * slices, plus bootstrap intervals of a headline metric and paired candidate − baseline differences.
+ * Pure apart from calling the models; all input is validated before anything is returned, so a bad
+ * dataset yields an error and never a partial report.
+ */
+import { invalidArgument } from '@slipway/contracts';
+import type { ResampleMetric } from '../stats/bootstrap.js';
+import { bootstrapReport } from './intervals.js';
+import { ClassIndex, sortedCodes } from './classes.js';
+import type {
+  BootstrapSpec,
+  ClassValue,
+  EvaluateOptions,
+  EvaluationReport,
+  ModelReport,
+  SliceGroupReport,
+} from './evaluation-types.js';
+import { computeMetrics, metricFunction, requireMetricName, subView, type MetricView } from './metrics.js';
+import {
+  DEFAULT_BATCH_SIZE,
+  classPredictions,
+  classTruth,
+  classesWithoutProbability,
+  finishClassPredictions,
+  numericPredictions,
+  numericTruth,
+  type RawClassPredictions,
+} from './predictions.js';
+import { checkSliceSpecs, sliceIndices } from './slices.js';
+
+export type * from './evaluation-types.js';
+export { judgeGate } from './gate.js';
+
+/** Slices smaller than this are flagged unless the caller picks another floor. */
+export const DEFAULT_MIN_SLICE_ROWS = 30;
+
+/** One model's truth-and-predictions view plus its identity. */
+interface Scored {
+  id: string;
+  role: 'candidate' | 'baseline';
+  view: MetricView;
+}
+
+/** Evaluates every model on the rows; see docs/evaluation.md for the report and output conventions. */
+export async function evaluateModels(options: EvaluateOptions): Promise<EvaluationReport> {
+  checkOptions(options);
+  const prepared =
+    options.task === 'regression' ? await regressionViews(options) : await classificationViews(options);
+  const minSliceRows = options.minSliceRows ?? DEFAULT_MIN_SLICE_ROWS;
+  const report: EvaluationReport = {
+    task: options.task,
+    rows: options.rows.length,
+    labelColumn: options.labelColumn,
+    ...(prepared.classes === undefined ? {} : { classes: prepared.classes }),
+    ...(prepared.positiveLabel === undefined ? {} : { positiveLabel: prepared.positiveLabel }),
+    minSliceRows,
+    models: prepared.scored.map((s) => modelReport(options, s)),
+    slices: sliceReports(options, prepared.scored, minSliceRows),
+  };
+  if (options.bootstrap !== undefined) {
+    const spec = options.bootstrap;
+    const headlines = prepared.scored.map((s) => ({
+      ...s,
+      metric: resampleMetric(options, s, spec.headline),
+    }));
+    report.bootstrap = bootstrapReport(options.rows.length, spec, headlines);
+  }
+  return report;
+}
+
+/** Checks everything that does not need predictions, before any model runs. */
+function checkOptions(options: EvaluateOptions): void {
+  if (options.rows.length === 0) throw invalidArgument('rows', 'the dataset has no rows');
+  if (options.models.length === 0) throw invalidArgument('models', 'no models to evaluate');
+  const ids = new Set<string>();
+  options.models.forEach((m, j) => {
+    if (ids.has(m.id)) throw invalidArgument(`models[${j}].id`, `model id '${m.id}' is used twice`);
+    ids.add(m.id);
+  });
+  if (options.slices !== undefined) checkSliceSpecs(options.slices, options.rows);
+  const batch = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  if (!Number.isInteger(batch) || batch < 1) {
+    throw invalidArgument('batchSize', 'batchSize must be a positive integer');
+  }
+  if (options.minSliceRows !== undefined && !(options.minSliceRows >= 0)) {
+    throw invalidArgument('minSliceRows', 'minSliceRows must be a non-negative number');
+  }
+  if (options.bootstrap !== undefined) checkBootstrap(options.task, options.bootstrap);
+}
+
+/** Bad bootstrap settings are refused before any model runs, not after minutes of predicting. */
+function checkBootstrap(task: EvaluateOptions['task'], spec: BootstrapSpec): void {
+  requireMetricName(task, spec.headline, 'bootstrap.headline');
+  if (!Number.isInteger(spec.resamples) || spec.resamples < 1) {
+    throw invalidArgument(
+      'bootstrap.resamples',
+      `resamples must be a positive integer, got ${spec.resamples}`,
+    );
+  }
+  if (!(spec.confidence > 0 && spec.confidence < 1)) {
+    throw invalidArgument('bootstrap.confidence', `confidence must be in (0, 1), got ${spec.confidence}`);
+  }
+  if (!Number.isFinite(spec.seed)) throw invalidArgument('bootstrap.seed', 'seed must be a finite number');
+}
+
+/** Views of every model plus the class facts of classification tasks. */
+interface Prepared {
+  scored: Scored[];
+  classes?: ClassValue[];
+  positiveLabel?: ClassValue;
+}
+
+/** Regression: truth and predictions as Float64Arrays. */
+async function regressionViews(options: EvaluateOptions): Promise<Prepared> {
+  const truth = numericTruth(options.rows, options.labelColumn);
+  const field = options.predictionField ?? 'prediction';
+  const scored: Scored[] = [];
+  for (const entry of options.models) {
+    const predictions = await numericPredictions(
+      entry,
+      options.rows,
+      field,
+      options.batchSize ?? DEFAULT_BATCH_SIZE,
+    );
+    scored.push({ id: entry.id, role: entry.role, view: { kind: 'numeric', truth, predictions } });
+  }
+  return { scored };
+}
+
+/** Classification: labels and outputs coded once, then remapped to sorted class order. */
+async function classificationViews(options: EvaluateOptions): Promise<Prepared> {
+  const index = new ClassIndex();
+  const rawTruth = classTruth(options.rows, options.labelColumn, index);
+  const datasetClasses = sortedCodes(index).classes;
+  const raws: RawClassPredictions[] = [];
+  for (const entry of options.models) {
+    const raw = await classPredictions(entry, options.rows, {
+      labelField: options.predictionField ?? 'label',
+      scoreField: options.scoreField ?? 'score',
+      index,
+      datasetClasses,
+      batchSize: options.batchSize ?? DEFAULT_BATCH_SIZE,
+    });
+    requireKnownLabels(options, entry.id, raw, rawTruth, index);
+    raws.push(raw);
+  }
+  const { classes, remap } = sortedCodes(index);
+  const positive = positiveCode(options, classes);
+  const truth = rawTruth.map((c) => remap[c] as number);
+  const scored = options.models.map((entry, j): Scored => {
+    const predictions = finishClassPredictions(raws[j] as RawClassPredictions, remap, positive);
+    return {
+      id: entry.id,
+      role: entry.role,
+      view: { kind: 'class', truth, k: classes.length, positive: positive ?? -1, predictions },
+    };
+  });
+  return { scored, classes, ...(positive === undefined ? {} : { positiveLabel: classes[positive] }) };
+}
+
+/** A label the model has no probability for would make log loss and AUC meaningless; name it. */
+function requireKnownLabels(
+  options: EvaluateOptions,
+  model: string,
+  raw: RawClassPredictions,
+  truth: Int32Array,
+  index: ClassIndex,
+): void {
+  const [first] = classesWithoutProbability(raw, truth);
+  if (first === undefined) return;
+  const [code, row] = first;
+  throw invalidArgument(
+    options.labelColumn,
+    `label ${JSON.stringify(index.values[code])} (first at rows[${row}]) is not one of model '${model}''s probability classes`,
+  );
+}
+
+/** Binary: the sorted code of the positive class (default the larger class); multiclass: none. */
+function positiveCode(options: EvaluateOptions, classes: ClassValue[]): number | undefined {
+  if (classes.length < 2) {
+    throw invalidArgument(
+      options.labelColumn,
+      `classification needs at least two classes, found ${classes.length}`,
+    );
+  }
+  if (options.task !== 'binary') return undefined;
+  if (classes.length > 2) {
+    throw invalidArgument(
+      'task',
+      `a binary task has two classes, found ${classes.length}: ${classes.join(', ')}`,
+    );
+  }
+  if (options.positiveLabel === undefined) return 1;
+  const code = classes.findIndex((c) => String(c) === String(options.positiveLabel));
+  if (code < 0) {
+    throw invalidArgument(
+      'positiveLabel',
+      `positiveLabel ${String(options.positiveLabel)} is not one of ${classes.join(', ')}`,
+    );
+  }
+  return code;
+}
+
+/** Whole-dataset metrics of one model. */
+function modelReport(options: EvaluateOptions, s: Scored): ModelReport {
+  const classView = s.view.kind === 'class' ? s.view : undefined;
+  return {
+    id: s.id,
+    role: s.role,
+    hasProbabilities: classView?.predictions.probabilities !== undefined,
+    hasScores: classView?.predictions.scores !== undefined,
+    metrics: computeMetrics(options.task, s.view),
+  };
+}
+
+/** Every model's metrics on every slice. */
+function sliceReports(options: EvaluateOptions, scored: Scored[], minSliceRows: number): SliceGroupReport[] {
+  return (options.slices ?? []).map((spec, s) => ({
+    column: spec.column,
+    ...(spec.buckets === undefined ? {} : { buckets: [...spec.buckets] }),
+    slices: sliceIndices(spec, options.rows, `slices[${s}]`).map(({ indices, ...key }) => ({
+      ...key,
+      rows: indices.length,
+      small: indices.length < minSliceRows,
+      models: Object.fromEntries(
+        scored.map((m) => [m.id, computeMetrics(options.task, subView(m.view, indices))]),
+      ),
+    })),
+  }));
+}
+
+/** The headline metric of one model as a resample metric; NaN where undefined so the bootstrap drops it. */
+function resampleMetric(options: EvaluateOptions, s: Scored, headline: string): ResampleMetric {
+  const fn = metricFunction(options.task, headline, s.view);
+  if (fn === undefined) {
+    throw invalidArgument(
+      'bootstrap.headline',
+      `model '${s.id}' has no outputs for ${headline} (no probabilities or scores)`,
+    );
+  }
+  return (indices) => fn(subView(s.view, indices)) ?? Number.NaN;
+}

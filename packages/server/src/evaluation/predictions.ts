@@ -1,0 +1,271 @@
+/**
+ * Turns a labelled dataset and models' output rows into typed arrays, once: truth codes or values,
+ * predicted codes, probability matrices and scores. Everything downstream (metrics, slices, bootstrap)
+ * reads these arrays by row index and never touches the rows again.
+ */
+import { invalidArgument } from '@slipway/contracts';
+import type { InputRow, LoadedModel, OutputRow } from '../runtimes/runtime.js';
+import { isClassValue, type ClassIndex } from './classes.js';
+import type { ClassValue, EvaluatedModel } from './evaluation-types.js';
+
+/** Rows per predict call unless the caller picks another size. */
+export const DEFAULT_BATCH_SIZE = 10_000;
+
+/** The label column read as numbers (regression). */
+export function numericTruth(rows: readonly InputRow[], labelColumn: string): Float64Array {
+  const out = new Float64Array(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const v = labelAt(rows, i, labelColumn);
+    if (typeof v !== 'number' || !Number.isFinite(v)) {
+      throw invalidArgument(
+        `rows[${i}].${labelColumn}`,
+        `rows[${i}].${labelColumn} is ${String(v)}, not a finite number`,
+      );
+    }
+    out[i] = v;
+  }
+  return out;
+}
+
+/** The label column read as class codes in `index` (classification). */
+export function classTruth(rows: readonly InputRow[], labelColumn: string, index: ClassIndex): Int32Array {
+  const out = new Int32Array(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const v = labelAt(rows, i, labelColumn);
+    if (!isClassValue(v)) {
+      throw invalidArgument(
+        `rows[${i}].${labelColumn}`,
+        `rows[${i}].${labelColumn} is ${String(v)}, not a class label`,
+      );
+    }
+    out[i] = index.code(v);
+  }
+  return out;
+}
+
+/** Row i's label, refusing rows that lack the column (the first such row is the one named). */
+function labelAt(rows: readonly InputRow[], i: number, labelColumn: string): unknown {
+  const v = (rows[i] as InputRow)[labelColumn];
+  if (v === undefined || v === null) {
+    throw invalidArgument(
+      `rows[${i}].${labelColumn}`,
+      `rows[${i}] has no value in label column '${labelColumn}'`,
+    );
+  }
+  return v;
+}
+
+/** Calls `model.predict` batch by batch and hands each output row to `take` with its row index. */
+export async function predictInBatches(
+  entry: EvaluatedModel,
+  rows: readonly InputRow[],
+  batchSize: number,
+  take: (output: OutputRow, row: number) => void,
+): Promise<void> {
+  for (let start = 0; start < rows.length; start += batchSize) {
+    const batch = rows.slice(start, start + batchSize);
+    const outputs = await (entry.model as LoadedModel).predict(batch);
+    if (outputs.length !== batch.length) {
+      throw invalidArgument(
+        `models.${entry.id}`,
+        `model '${entry.id}' returned ${outputs.length} outputs for ${batch.length} rows`,
+      );
+    }
+    outputs.forEach((output, j) => take(output, start + j));
+  }
+}
+
+/** Regression predictions: one finite number per row from `field`. */
+export async function numericPredictions(
+  entry: EvaluatedModel,
+  rows: readonly InputRow[],
+  field: string,
+  batchSize: number,
+): Promise<Float64Array> {
+  const out = new Float64Array(rows.length);
+  await predictInBatches(entry, rows, batchSize, (output, i) => {
+    out[i] = finiteOutput(entry.id, output, field, i);
+  });
+  return out;
+}
+
+/** A finite number from an output field, or an error naming the model, field and row. */
+function finiteOutput(model: string, output: OutputRow, field: string, row: number): number {
+  const v = output[field];
+  if (typeof v !== 'number' || !Number.isFinite(v)) {
+    throw invalidArgument(
+      `models.${model}.${field}`,
+      `model '${model}' returned ${field} = ${String(v)} at row ${row}`,
+    );
+  }
+  return v;
+}
+
+/** A classifier's outputs as first-seen class codes; probability columns per code, created lazily. */
+export interface RawClassPredictions {
+  labels: Int32Array;
+  /** Column per first-seen class code (undefined for classes the model never gave a probability). */
+  columns?: (Float64Array | undefined)[];
+  /** Binary ranking scores from `scoreField`, when there are no probabilities. */
+  scores?: Float64Array;
+}
+
+/** What a classifier's outputs are read with. */
+export interface ClassReadOptions {
+  labelField: string;
+  scoreField: string;
+  index: ClassIndex;
+  /** The label column's classes, sorted: the column order of array-shaped probabilities. */
+  datasetClasses: readonly ClassValue[];
+  batchSize: number;
+}
+
+/** Reads a classifier's outputs; the first output row decides whether probabilities / scores are expected. */
+export async function classPredictions(
+  entry: EvaluatedModel,
+  rows: readonly InputRow[],
+  options: ClassReadOptions,
+): Promise<RawClassPredictions> {
+  const n = rows.length;
+  const raw: RawClassPredictions = { labels: new Int32Array(n) };
+  await predictInBatches(entry, rows, options.batchSize, (output, i) => {
+    if (i === 0) shapeFromFirstRow(raw, output, options.scoreField, n);
+    readClassRow(entry.id, output, i, raw, options);
+  });
+  return raw;
+}
+
+/** Fixes which optional outputs every row must carry, from row 0. */
+function shapeFromFirstRow(raw: RawClassPredictions, output: OutputRow, scoreField: string, n: number): void {
+  if (output.probabilities !== undefined && output.probabilities !== null) raw.columns = [];
+  else if (output[scoreField] !== undefined && output[scoreField] !== null) raw.scores = new Float64Array(n);
+}
+
+/** Reads one output row into `raw`. */
+function readClassRow(
+  model: string,
+  output: OutputRow,
+  i: number,
+  raw: RawClassPredictions,
+  o: ClassReadOptions,
+): void {
+  let argmax: ClassValue | undefined;
+  if (raw.columns !== undefined) argmax = readProbabilities(model, output.probabilities, i, raw, o);
+  if (raw.scores !== undefined) raw.scores[i] = finiteOutput(model, output, o.scoreField, i);
+  const label = output[o.labelField];
+  const value = isClassValue(label) ? label : argmax;
+  if (value === undefined) {
+    throw invalidArgument(
+      `models.${model}.${o.labelField}`,
+      `model '${model}' returned ${o.labelField} = ${String(label)} at row ${i} and no probabilities`,
+    );
+  }
+  raw.labels[i] = o.index.code(value);
+}
+
+/** Stores one row's probabilities (map class → p, or array in sorted label order) and returns the argmax class. */
+function readProbabilities(
+  model: string,
+  value: unknown,
+  i: number,
+  raw: RawClassPredictions,
+  o: ClassReadOptions,
+): ClassValue {
+  const field = `models.${model}.probabilities`;
+  const entries = probabilityEntries(value, o.datasetClasses, field, model, i);
+  let best: ClassValue | undefined;
+  let bestP = -Infinity;
+  let sum = 0;
+  for (const [cls, p] of entries) {
+    if (typeof p !== 'number' || !Number.isFinite(p) || p < 0 || p > 1) {
+      throw invalidArgument(
+        field,
+        `model '${model}' returned probability ${String(p)} for class ${String(cls)} at row ${i}`,
+      );
+    }
+    const code = o.index.code(cls);
+    const columns = raw.columns as (Float64Array | undefined)[];
+    const column = columns[code] ?? (columns[code] = new Float64Array(raw.labels.length));
+    column[i] = p;
+    sum += p;
+    if (p > bestP) [best, bestP] = [cls, p];
+  }
+  // numpy.allclose's tolerance, as the stats functions use; caught here so the error names the model.
+  if (Math.abs(1 - sum) > 1e-8 + 1e-5 * sum) {
+    throw invalidArgument(field, `model '${model}' returned probabilities summing to ${sum} at row ${i}`);
+  }
+  if (best === undefined)
+    throw invalidArgument(field, `model '${model}' returned no probabilities at row ${i}`);
+  return best;
+}
+
+/** A probabilities output as (class, p) pairs. */
+function probabilityEntries(
+  value: unknown,
+  datasetClasses: readonly ClassValue[],
+  field: string,
+  model: string,
+  i: number,
+): [ClassValue, unknown][] {
+  if (Array.isArray(value)) {
+    if (value.length !== datasetClasses.length) {
+      throw invalidArgument(
+        field,
+        `model '${model}' returned ${value.length} probabilities at row ${i}; the label column has ${datasetClasses.length} classes`,
+      );
+    }
+    return value.map((p, j) => [datasetClasses[j] as ClassValue, p]);
+  }
+  if (value !== null && typeof value === 'object') return Object.entries(value);
+  throw invalidArgument(field, `model '${model}' returned no probabilities at row ${i}`);
+}
+
+/** A classifier's predictions in sorted class codes, ready for the metrics. */
+export interface ClassPredictions {
+  labels: Int32Array;
+  /** Row-major n × k, columns in sorted class order. */
+  probabilities?: Float64Array;
+  /** Binary: the positive class's probability, or the model's score. */
+  scores?: Float64Array;
+  /** Binary: whether `scores` are probabilities (log loss and Brier need them). */
+  scoresAreProbabilities: boolean;
+}
+
+/** Remaps first-seen codes to sorted codes and assembles the probability matrix. */
+export function finishClassPredictions(
+  raw: RawClassPredictions,
+  remap: Int32Array,
+  positive: number | undefined,
+): ClassPredictions {
+  const n = raw.labels.length;
+  const labels = new Int32Array(n);
+  for (let i = 0; i < n; i++) labels[i] = remap[raw.labels[i] as number] as number;
+  if (raw.columns === undefined) return { labels, scores: raw.scores, scoresAreProbabilities: false };
+  const k = remap.length;
+  const probabilities = new Float64Array(n * k);
+  raw.columns.forEach((column, oldCode) => {
+    if (column === undefined) return;
+    const j = remap[oldCode] as number;
+    for (let i = 0; i < n; i++) probabilities[i * k + j] = column[i] as number;
+  });
+  const scores = positive === undefined ? undefined : probabilityColumn(probabilities, n, k, positive);
+  return { labels, probabilities, scores, scoresAreProbabilities: scores !== undefined };
+}
+
+/** The first row holding each class of the label column that a model gave no probability column. */
+export function classesWithoutProbability(raw: RawClassPredictions, truth: Int32Array): Map<number, number> {
+  const missing = new Map<number, number>();
+  if (raw.columns === undefined) return missing;
+  for (let i = 0; i < truth.length; i++) {
+    const c = truth[i] as number;
+    if (raw.columns[c] === undefined && !missing.has(c)) missing.set(c, i);
+  }
+  return missing;
+}
+
+/** Column j of a row-major n × k matrix. */
+function probabilityColumn(matrix: Float64Array, n: number, k: number, j: number): Float64Array {
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = matrix[i * k + j] as number;
+  return out;
+}
