@@ -1,4 +1,3 @@
-import { SlipwayError } from '@slipway/contracts';
 import { describe, expect, it } from 'vitest';
 import {
   parseModelVersionFilter,
@@ -6,16 +5,7 @@ import {
   parseRegisteredModelFilter,
   parseRegisteredModelOrderBy,
 } from '../../src/registry/registry-search.js';
-
-function failure(run: () => unknown): SlipwayError {
-  try {
-    run();
-  } catch (err) {
-    if (err instanceof SlipwayError) return err;
-    throw err;
-  }
-  throw new Error('expected a SlipwayError');
-}
+import { refusal } from '../helpers/refusal.js';
 
 describe('registered model filters', () => {
   it('parses name and tag clauses joined by AND', () => {
@@ -43,7 +33,7 @@ describe('registered model filters', () => {
     ["name IN ('a')", "comparator 'IN' is not supported"],
     ["name = 'a' OR name = 'b'", "'OR' is not supported"],
   ])('refuses %s with a positioned error on filter', (filter, message) => {
-    const err = failure(() => parseRegisteredModelFilter(filter));
+    const err = refusal(() => parseRegisteredModelFilter(filter));
     expect(err.code).toBe('INVALID_ARGUMENT');
     expect(err.details.field).toBe('filter');
     expect(err.message).toContain(message);
@@ -67,12 +57,12 @@ describe('model version filters', () => {
   });
 
   it('requires a number for version_number', () => {
-    const err = failure(() => parseModelVersionFilter("version_number = '3'"));
+    const err = refusal(() => parseModelVersionFilter("version_number = '3'"));
     expect(err.message).toContain('expected a number');
   });
 
   it('names the valid attributes when one is unknown', () => {
-    const err = failure(() => parseModelVersionFilter("stage = 'None'"));
+    const err = refusal(() => parseModelVersionFilter("stage = 'None'"));
     expect(err.message).toContain('name, run_id, source_path, version_number');
   });
 });
@@ -91,10 +81,10 @@ describe('registry order_by', () => {
   });
 
   it('refuses unknown keys and non-attribute entities naming order_by[i]', () => {
-    const unknown = failure(() => parseModelVersionOrderBy(['name', 'stage']));
+    const unknown = refusal(() => parseModelVersionOrderBy(['name', 'stage']));
     expect(unknown.details.field).toBe('order_by[1]');
     expect(unknown.message).toContain("unknown order_by key 'stage'");
-    const tag = failure(() => parseRegisteredModelOrderBy(['tags.team']));
+    const tag = refusal(() => parseRegisteredModelOrderBy(['tags.team']));
     expect(tag.message).toContain('only attributes');
   });
 });

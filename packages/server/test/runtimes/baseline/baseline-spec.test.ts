@@ -1,18 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { SlipwayError, type ModelContract } from '@slipway/contracts';
+import type { ModelContract } from '@slipway/contracts';
 import { loadBaseline, parseBaselineSpec } from '../../../src/runtimes/baseline/baseline-spec.js';
 import { fitConstantBaseline } from '../../../src/runtimes/baseline/constant-baseline.js';
 import { fitLookupBaseline } from '../../../src/runtimes/baseline/lookup-baseline.js';
-
-function refusal(run: () => unknown): SlipwayError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(SlipwayError);
-    return error as SlipwayError;
-  }
-  throw new Error('expected a SlipwayError');
-}
+import { refusal } from '../../helpers/refusal.js';
 
 const RULES = {
   kind: 'rules',

@@ -1,20 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { SlipwayError } from '@slipway/contracts';
 import {
   fitConstantBaseline,
   loadConstantBaseline,
   quantile,
 } from '../../../src/runtimes/baseline/constant-baseline.js';
-
-function refusal(run: () => unknown): SlipwayError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(SlipwayError);
-    return error as SlipwayError;
-  }
-  throw new Error('expected a SlipwayError');
-}
+import { refusal } from '../../helpers/refusal.js';
 
 const VALUES = [10, 1, 4, 2, 3]; // sorted: 1 2 3 4 10
 

@@ -1,21 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { SlipwayError } from '@slipway/contracts';
 import {
   fitLookupBaseline,
   loadLookupBaseline,
   parseDuration,
   parseTimestamp,
 } from '../../../src/runtimes/baseline/lookup-baseline.js';
-
-function refusal(run: () => unknown): SlipwayError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(SlipwayError);
-    return error as SlipwayError;
-  }
-  throw new Error('expected a SlipwayError');
-}
+import { refusal } from '../../helpers/refusal.js';
 
 const hour = (h: number): string => `2026-01-05T${String(h).padStart(2, '0')}:00:00Z`;
 

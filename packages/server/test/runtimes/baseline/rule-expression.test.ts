@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { SlipwayError } from '@slipway/contracts';
 import { evaluateExpression, matches } from '../../../src/runtimes/baseline/rule-evaluator.js';
 import {
   MAX_EXPRESSION_DEPTH,
@@ -8,6 +7,7 @@ import {
   referencedColumns,
   type Scalar,
 } from '../../../src/runtimes/baseline/rule-expression.js';
+import { refusal } from '../../helpers/refusal.js';
 
 const ROW = {
   age: 30,
@@ -25,16 +25,6 @@ const ROW = {
 
 function evaluate(source: string, row: Record<string, unknown> = ROW): Scalar {
   return evaluateExpression(parseExpression(source, 'when'), row);
-}
-
-function refusal(run: () => unknown): SlipwayError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(SlipwayError);
-    return error as SlipwayError;
-  }
-  throw new Error('expected a SlipwayError');
 }
 
 describe('rule expressions: parse and evaluate', () => {

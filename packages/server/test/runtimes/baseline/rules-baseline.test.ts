@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { SlipwayError, type ModelContract } from '@slipway/contracts';
+import type { ModelContract } from '@slipway/contracts';
 import { loadRulesBaseline, type RulesBaselineSpec } from '../../../src/runtimes/baseline/rules-baseline.js';
+import { refusal } from '../../helpers/refusal.js';
 
 const SPEC: RulesBaselineSpec = {
   kind: 'rules',
@@ -33,16 +34,6 @@ const CONTRACT: ModelContract = {
     ],
   },
 };
-
-function refusal(run: () => unknown): SlipwayError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(SlipwayError);
-    return error as SlipwayError;
-  }
-  throw new Error('expected a SlipwayError');
-}
 
 describe('rules baseline', () => {
   it('returns the first matching rule, else the default', async () => {
