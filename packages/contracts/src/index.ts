@@ -5,3 +5,4 @@ export * from './model-contract.js';
 export * from './registry.js';
 export * from './webhooks.js';
 export * from './registry-api.js';
+export * from './objects.js';

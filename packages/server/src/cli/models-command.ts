@@ -9,7 +9,7 @@ import { userInfo } from 'node:os';
 import { join, relative, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { CommanderError, Option, type Command } from 'commander';
-import { COMPATIBILITY_MODES, SlipwayError, type CompatibilityMode } from '@slipway/contracts';
+import { COMPATIBILITY_MODES, SlipwayError, definedFields, type CompatibilityMode } from '@slipway/contracts';
 import type { SlipwayClient } from '@slipway/sdk';
 import { resolveExperimentId } from './experiment-ref.js';
 import type { CliDeps } from './program.js';
@@ -120,7 +120,7 @@ function registerRegister(parent: Command, deps: CliDeps): void {
     const modelVersion = await client.models.register({
       name,
       source: origin?.source ?? flags.source ?? '',
-      ...optional({ runId: origin?.runId ?? flags.runId, description: flags.description }),
+      ...definedFields({ runId: origin?.runId ?? flags.runId, description: flags.description }),
       tags: flags.tag,
     });
     const write = writerOf(deps);
@@ -194,7 +194,7 @@ function registerAlias(parent: Command, deps: CliDeps): void {
       if (!flags.delete && version === undefined) command.error("error: missing required argument 'version'");
       const client = clientFor(flags);
       const write = writerOf(deps);
-      const reason = optional({ reason: flags.reason });
+      const reason = definedFields({ reason: flags.reason });
       if (flags.delete) {
         const event = await client.models.deleteAlias(name, alias, reason);
         if (flags.json) return writeJson(write, { event });
@@ -223,14 +223,14 @@ function registerHistory(parent: Command, deps: CliDeps): void {
     const client = clientFor(flags);
     const write = writerOf(deps);
     if (flags.at !== undefined) {
-      const aliases = await client.models.aliasesAt(name, flags.at, optional({ alias: flags.alias }));
+      const aliases = await client.models.aliasesAt(name, flags.at, definedFields({ alias: flags.alias }));
       if (flags.json) return writeJson(write, { at: flags.at, aliases });
       write(`Aliases of ${name} at ${flags.at}:\n`);
       return write(aliases.length === 0 ? 'No aliases were set.\n' : aliasesAtTable(aliases));
     }
     const events = await client.models.history(
       name,
-      optional({ alias: flags.alias, afterSeq: flags.afterSeq, limit: flags.limit }),
+      definedFields({ alias: flags.alias, afterSeq: flags.afterSeq, limit: flags.limit }),
     );
     if (flags.json) return writeJson(write, { events });
     write(events.length === 0 ? 'No events.\n' : eventTable(events));
@@ -342,13 +342,4 @@ async function listFiles(dir: string): Promise<string[]> {
 /** Commander argument parser for a non-negative integer option. */
 function parseNonNegativeInt(raw: string): number {
   return raw === '0' ? 0 : parsePositiveInt(raw);
-}
-
-/** Drops undefined values so optional properties stay absent. */
-function optional<T extends Record<string, unknown>>(
-  fields: T,
-): { [K in keyof T]?: Exclude<T[K], undefined> } {
-  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as {
-    [K in keyof T]?: Exclude<T[K], undefined>;
-  };
 }

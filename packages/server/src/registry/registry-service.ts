@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   SlipwayError,
+  definedFields,
   invalidArgument,
   notFound,
   type CompatibilityMode,
@@ -22,6 +23,7 @@ import {
 import type { ArtifactStore } from '../tracking/artifact-store.js';
 import { decodePageToken } from '../tracking/page-token.js';
 import { pageOf, type Page, type TrackingService } from '../tracking/tracking-service.js';
+import { resolveMaxResults } from '../tracking/tracking-validation.js';
 import { AliasCache } from './alias-cache.js';
 import { assertValidContract, compareContracts } from './contract-compat.js';
 import { copyPackage, inspectPackage, verifyPackage } from './model-package.js';
@@ -189,7 +191,7 @@ export class RegistryService {
 
   /** One page of registered models (MLflow filter grammar). */
   async searchRegisteredModels(input: RegistrySearchInput): Promise<Page<RegisteredModel>> {
-    const limit = maxResultsOf(input.maxResults, MODEL_PAGE);
+    const limit = resolveMaxResults(input.maxResults, 'max_results', MODEL_PAGE);
     const offset = decodePageToken(input.pageToken);
     const items = await this.store.searchRegisteredModels({
       filter: parseRegisteredModelFilter(input.filter),
@@ -325,7 +327,7 @@ export class RegistryService {
 
   /** One page of versions (MLflow filter grammar); default order name ASC, version DESC. */
   async searchModelVersions(input: RegistrySearchInput): Promise<Page<ModelVersion>> {
-    const limit = maxResultsOf(input.maxResults, VERSION_PAGE);
+    const limit = resolveMaxResults(input.maxResults, 'max_results', VERSION_PAGE);
     const offset = decodePageToken(input.pageToken);
     const items = await this.store.searchModelVersions({
       filter: parseModelVersionFilter(input.filter),
@@ -425,7 +427,7 @@ export class RegistryService {
         alias,
         expectedFrom: current,
         to: target.version,
-        ...optional({ reason: input.reason, gate: input.gate }),
+        ...definedFields({ reason: input.reason, gate: input.gate }),
         ...(breaking
           ? { forced: true, details: { breaks: compatibility.changes.filter((c) => c.breaking) } }
           : {}),
@@ -451,7 +453,7 @@ export class RegistryService {
         alias,
         expectedFrom: current,
         to: undefined,
-        ...optional({ reason: input.reason }),
+        ...definedFields({ reason: input.reason }),
         ...this.by(actor),
       });
       if (event !== undefined) return event;
@@ -504,7 +506,7 @@ export class RegistryService {
     validateModelName(name);
     const events = await this.store.listEvents({
       modelName: name,
-      limit: maxResultsOf(options.limit, { default: 1000, max: 10_000 }, 'limit'),
+      limit: resolveMaxResults(options.limit, 'limit', { default: 1000, max: 10_000 }),
       ...(options.alias === undefined ? {} : { alias: validateAlias(options.alias) }),
       ...(options.afterSeq === undefined ? {} : { afterSeq: options.afterSeq }),
       ...(options.aliasEventsOnly ? { types: ['alias.set' as const, 'alias.deleted' as const] } : {}),
@@ -658,26 +660,6 @@ async function resolveDownloadSource(
   const info = await tracking.getRunInfo(match[1] ?? '');
   const path = match[2] ?? '';
   return path ? `${info.artifactUri.replace(/\/+$/, '')}/${path}` : info.artifactUri;
-}
-
-function maxResultsOf(
-  value: number | undefined,
-  bounds: { default: number; max: number },
-  field = 'max_results',
-): number {
-  if (value === undefined) return bounds.default;
-  if (!Number.isSafeInteger(value) || value < 1 || value > bounds.max) {
-    throw invalidArgument(
-      field,
-      `Invalid value ${value} for '${field}': it must be an integer between 1 and ${bounds.max}.`,
-    );
-  }
-  return value;
-}
-
-/** Drops undefined values so optional properties stay absent (exactOptionalPropertyTypes). */
-function optional<T extends Record<string, unknown>>(fields: T): Partial<T> {
-  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 function modelNotFound(name: string): SlipwayError {

@@ -204,13 +204,20 @@ function requireNonEmpty(field: string, value: unknown): void {
     throw invalidArgument(field, `Missing value for required field '${field}'.`);
 }
 
-/** Resolves max_results against the default and the upper bound. */
-export function resolveMaxResults(maxResults: number | undefined, field = 'max_results'): number {
-  if (maxResults === undefined) return LIMITS.defaultSearchMaxResults;
-  if (!Number.isSafeInteger(maxResults) || maxResults < 1 || maxResults > LIMITS.maxSearchMaxResults) {
+/** Resolves max_results against a default and an upper bound (the tracking limits unless given). */
+export function resolveMaxResults(
+  maxResults: number | undefined,
+  field = 'max_results',
+  bounds: { default: number; max: number } = {
+    default: LIMITS.defaultSearchMaxResults,
+    max: LIMITS.maxSearchMaxResults,
+  },
+): number {
+  if (maxResults === undefined) return bounds.default;
+  if (!Number.isSafeInteger(maxResults) || maxResults < 1 || maxResults > bounds.max) {
     throw invalidArgument(
       field,
-      `Invalid value ${maxResults} for parameter '${field}' supplied: it must be an integer between 1 and ${LIMITS.maxSearchMaxResults}.`,
+      `Invalid value ${maxResults} for parameter '${field}' supplied: it must be an integer between 1 and ${bounds.max}.`,
     );
   }
   return maxResults;

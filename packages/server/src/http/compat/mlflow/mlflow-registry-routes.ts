@@ -5,7 +5,13 @@
  * contract (a missing alias, deleting what is not there, contract-breaking alias moves) are
  * translated here, per endpoint, so the shared error edge stays one plain mapping.
  */
-import { MODEL_STAGES, SlipwayError, invalidArgument, type ModelStage } from '@slipway/contracts';
+import {
+  MODEL_STAGES,
+  SlipwayError,
+  definedFields,
+  invalidArgument,
+  type ModelStage,
+} from '@slipway/contracts';
 import type { FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import type { RegistryService } from '../../../registry/registry-service.js';
 import { COMPATIBILITY_TAG } from '../../../registry/registry-validation.js';
@@ -77,7 +83,10 @@ function registeredModelEndpoints(registry: RegistryService): Endpoint[] {
       const model = await registry.createRegisteredModel(
         {
           name: requiredString(f, 'name'),
-          ...present({ description: optionalString(f, 'description'), tags: optionalKeyValues(f, 'tags') }),
+          ...definedFields({
+            description: optionalString(f, 'description'),
+            tags: optionalKeyValues(f, 'tags'),
+          }),
         },
         actorOf(request),
       );
@@ -168,7 +177,7 @@ function modelVersionEndpoints(registry: RegistryService): Endpoint[] {
         {
           name: requiredString(f, 'name'),
           source: requiredString(f, 'source'),
-          ...present({
+          ...definedFields({
             runId: nonEmpty(optionalString(f, 'run_id')),
             runLink: optionalString(f, 'run_link'),
             description: optionalString(f, 'description'),
@@ -244,7 +253,7 @@ function searchInput(
   f: Fields,
   request: FastifyRequest,
 ): { filter?: string; orderBy?: string[]; maxResults?: number; pageToken?: string } {
-  return present({
+  return definedFields({
     filter: optionalString(f, 'filter'),
     orderBy: optionalStringList(f, 'order_by', isQueryRequest(request)),
     maxResults: optionalInt64(f, 'max_results'),
@@ -325,15 +334,6 @@ function describeBreak(change: unknown): string {
 /** '' is protobuf's "unset" for optional strings MLflow's client fills with defaults. */
 function nonEmpty(value: string | undefined): string | undefined {
   return value === '' ? undefined : value;
-}
-
-/** Drops undefined values so optional properties stay absent (exactOptionalPropertyTypes). */
-function present<T extends Record<string, unknown>>(
-  fields: T,
-): { [K in keyof T]?: Exclude<T[K], undefined> } {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(fields)) if (value !== undefined) out[key] = value;
-  return out as { [K in keyof T]?: Exclude<T[K], undefined> };
 }
 
 function get(path: string, handle: Endpoint['handle']): Endpoint {
