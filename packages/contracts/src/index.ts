@@ -6,3 +6,5 @@ export * from './registry.js';
 export * from './webhooks.js';
 export * from './registry-api.js';
 export * from './objects.js';
+export * from './evaluation.js';
+export * from './evaluation-api.js';

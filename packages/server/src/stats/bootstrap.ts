@@ -3,7 +3,7 @@
  * between two models scored on the same rows. Pure and deterministic given a seed (xoshiro128**, see
  * random.ts). Built for millions of rows: one reused Int32Array of resample indices, no per-row allocation.
  */
-import { invalidArgument } from '@slipway/contracts';
+import { invalidArgument, type ConfidenceInterval, type PairedDifference } from '@slipway/contracts';
 import { Xoshiro128 } from './random.js';
 import { quantileSorted } from './regression-metrics.js';
 
@@ -23,23 +23,8 @@ export interface BootstrapOptions {
   seed?: number | bigint;
 }
 
-/** A percentile interval around the metric on the full data. */
-export interface ConfidenceInterval {
-  /** The metric on the original rows (indices 0…n−1), not the mean of the resamples. */
-  estimate: number;
-  lower: number;
-  upper: number;
-  confidence: number;
-  /** Resamples whose statistic was a number; NaN statistics (e.g. R² of a constant resample) are dropped. */
-  resamples: number;
-  droppedNaN: number;
-}
-
-/** A paired-bootstrap interval for candidate − baseline. */
-export interface PairedDifference extends ConfidenceInterval {
-  /** Share of kept resamples where candidate − baseline > 0 (a one-sided bootstrap "probability of better"). */
-  shareAboveZero: number;
-}
+/** Interval shapes are wire types: reports carry them as they are. */
+export type { ConfidenceInterval, PairedDifference } from '@slipway/contracts';
 
 /** Options with defaults filled in and checked. */
 interface Settings {
