@@ -1,6 +1,8 @@
-/** The SDK entry point: one client per server, grouping experiments, runs, artifacts and the model registry. */
+/** The SDK entry point: one client per server, grouping experiments, runs, artifacts, the model registry, evaluations and baselines. */
 import type { StringMap } from '@slipway/contracts';
 import { ArtifactsApi } from './artifacts.js';
+import { BaselinesApi } from './baselines.js';
+import { EvaluationsApi } from './evaluations.js';
 import { ExperimentsApi } from './experiments.js';
 import { ModelsApi } from './models.js';
 import { RunLogger, type RunLoggerOptions } from './run-logger.js';
@@ -32,6 +34,10 @@ export class SlipwayClient {
   readonly artifacts: ArtifactsApi;
   /** Model registry operations: models, versions, aliases, resolution, history and contracts. */
   readonly models: ModelsApi;
+  /** Evaluations: score candidates and baselines on a labelled dataset, with an optional gate. */
+  readonly evaluations: EvaluationsApi;
+  /** Baselines fitted from a dataset (or declared) and registered in one call. */
+  readonly baselines: BaselinesApi;
 
   constructor(options: SlipwayClientOptions) {
     const http = new Transport(options);
@@ -39,6 +45,8 @@ export class SlipwayClient {
     this.runs = new RunsApi(http);
     this.artifacts = new ArtifactsApi(http);
     this.models = new ModelsApi(http);
+    this.evaluations = new EvaluationsApi(http);
+    this.baselines = new BaselinesApi(http);
   }
 
   /** Creates a run and returns a logger that batches metrics, params and tags client-side. */

@@ -19,18 +19,22 @@ export {
 export { ArtifactsApi, type ArtifactData } from './artifacts.js';
 export {
   ModelsApi,
+  gateVerdictOf,
   type AliasMove,
   type CreateModelInput,
   type CreateVersionInput,
   type HistoryOptions,
   type ModelVersionPage,
   type Moment,
+  type PromoteOptions,
   type RegisterModelInput,
   type RegisteredModelPage,
   type RegistrySearchOptions,
   type SetAliasOptions,
   type VersionRef,
 } from './models.js';
+export { EvaluationsApi, type ListEvaluationsOptions } from './evaluations.js';
+export { BaselinesApi } from './baselines.js';
 export { RunLogger, LOG_BATCH_LIMITS, type RunLoggerOptions } from './run-logger.js';
 export { Paginated, type PageOf } from './paginated.js';
 export { USER_HEADER, type FetchLike, type TransportOptions } from './transport.js';
@@ -51,6 +55,24 @@ export {
   type CompatibilityReport,
   type ContractChange,
   type GateResult,
+  type BaselineFit,
+  type BootstrapSpec,
+  type CreateBaselineRequest,
+  type CreateBaselineResponse,
+  type CreateEvaluationRequest,
+  type DatasetRef,
+  type EvaluatedModelRef,
+  type Evaluation,
+  type EvaluationModel,
+  type EvaluationPolicy,
+  type EvaluationReport,
+  type EvaluationTask,
+  type GateSpec,
+  type GateVerdict,
+  type ModelVersionRef,
+  type PromoteRequest,
+  type PromoteResponse,
+  type SliceSpec,
   type ModelContract,
   type ModelPackage,
   type ModelVersion,

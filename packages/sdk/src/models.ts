@@ -14,11 +14,16 @@ import type {
   CompatibilityReport,
   ContractDiffResponse,
   DownloadUriResponse,
+  EvaluationPolicy,
+  EvaluationPolicyResponse,
   GateResult,
+  GateVerdict,
   ModelContract,
   ModelVersion,
   ModelVersionListResponse,
   ModelVersionResponse,
+  PromoteRequest,
+  PromoteResponse,
   RegisteredModel,
   RegisteredModelListResponse,
   RegisteredModelResponse,
@@ -27,6 +32,7 @@ import type {
   RegistryEventResponse,
   StringMap,
 } from '@slipway/contracts';
+import { FailedPreconditionError } from './errors.js';
 import { Paginated } from './paginated.js';
 import { pathOf, type QueryValues, type Transport } from './transport.js';
 
@@ -112,6 +118,9 @@ export interface HistoryOptions {
   /** At most this many events (default 1000, max 10000). */
   limit?: number;
 }
+
+/** Options of `models.promote`. */
+export type PromoteOptions = PromoteRequest;
 
 /** A moment: a `Date`, ms since the epoch, or an ISO 8601 string (zone-less times are UTC). */
 export type Moment = Date | number | string;
@@ -302,10 +311,53 @@ export class ModelsApi {
     return (await this.http.json<ContractDiffResponse>('GET', path, { query })).compatibility;
   }
 
+  // ---- evaluation policy and gated promotion ------------------------------------------------
+
+  /** Sets (or replaces) the model's evaluation policy: the held-out data, baseline and gate `promote` uses. */
+  async setEvaluationPolicy(name: string, policy: EvaluationPolicy): Promise<EvaluationPolicy> {
+    const path = `${pathOf('models', name)}/evaluation-policy`;
+    return (await this.http.json<EvaluationPolicyResponse>('PUT', path, { json: policy })).policy;
+  }
+
+  /** The model's evaluation policy; NotFoundError when it has none. */
+  async getEvaluationPolicy(name: string): Promise<EvaluationPolicy> {
+    const path = `${pathOf('models', name)}/evaluation-policy`;
+    return (await this.http.json<EvaluationPolicyResponse>('GET', path)).policy;
+  }
+
+  /** Removes the model's evaluation policy. */
+  async deleteEvaluationPolicy(name: string): Promise<void> {
+    await this.http.empty('DELETE', `${pathOf('models', name)}/evaluation-policy`);
+  }
+
+  /**
+   * Evaluates `version` against the policy's baseline and, when the gate passes (or `force` is set),
+   * points `alias` at it; the alias event records the verdict. A failing gate without `force` throws
+   * FailedPreconditionError whose `details` carry `evaluationId` and `verdict` (see `gateVerdictOf`);
+   * a model without a policy is FailedPreconditionError too.
+   */
+  async promote(name: string, version: VersionRef, options: PromoteOptions): Promise<PromoteResponse> {
+    const path = `${versionPath(name, version)}/promote`;
+    return this.http.json<PromoteResponse>('POST', path, { json: options });
+  }
+
   private async patch(name: string, json: { name?: string; description?: string }): Promise<RegisteredModel> {
     return (await this.http.json<RegisteredModelResponse>('PATCH', pathOf('models', name), { json }))
       .registeredModel;
   }
+}
+
+/**
+ * The gate verdict a refused promotion carries in its error details, or undefined when `error` is
+ * not such a refusal (e.g. the model has no evaluation policy).
+ */
+export function gateVerdictOf(error: unknown): GateVerdict | undefined {
+  if (!(error instanceof FailedPreconditionError)) return undefined;
+  const verdict = error.details['verdict'];
+  if (typeof verdict !== 'object' || verdict === null || Array.isArray(verdict)) return undefined;
+  const candidate = verdict as Partial<GateVerdict>;
+  if (typeof candidate.passed !== 'boolean' || !Array.isArray(candidate.reasons)) return undefined;
+  return verdict as GateVerdict;
 }
 
 function versionPath(name: string, version: VersionRef): string {

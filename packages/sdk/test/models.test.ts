@@ -158,7 +158,11 @@ describe('versions', () => {
       'contract:\n  inputs:\n    fields: [{ name: amount, type: float64 }]\n' +
       '  outputs:\n    fields: [{ name: score, type: float64 }]\n';
     await client.artifacts.upload(runId, 'model/slipway.yaml', manifest);
-    await client.artifacts.upload(runId, 'model/baseline.json', '{"kind":"constant","value":0.5}');
+    await client.artifacts.upload(
+      runId,
+      'model/baseline.json',
+      '{"kind":"constant","task":"regression","strategy":"mean","prediction":0.5}',
+    );
     const version = await client.models.register({
       name: 'sdk-packaged',
       source: `runs:/${runId}/model`,

@@ -7,11 +7,17 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import type { SlipwayConfig } from './config.js';
+import { BaselineService } from './evaluation/baseline-service.js';
+import type { EvaluationRouteServices } from './evaluation/evaluation-routes.js';
+import { EvaluationService } from './evaluation/evaluation-service.js';
+import { PromotionService } from './evaluation/promotion.js';
 import { buildApp } from './http/app.js';
+import { DuckDbDatasetReader } from './storage/datasets/duckdb-dataset-reader.js';
+import type { ArtifactStore } from './tracking/artifact-store.js';
 import { RegistryService } from './registry/registry-service.js';
 import { WebhookDispatcher } from './registry/webhook-dispatcher.js';
 import { WebhookService } from './registry/webhook-service.js';
-import { openArtifactStore, openMetadataStores } from './storage/open-stores.js';
+import { openArtifactStore, openMetadataStores, type MetadataStores } from './storage/open-stores.js';
 import { RunArtifacts } from './tracking/run-artifacts.js';
 import { TrackingService } from './tracking/tracking-service.js';
 import { runCli } from './cli/program.js';
@@ -39,8 +45,9 @@ export async function createPlatform(config: SlipwayConfig): Promise<Platform> {
   const notify = (): void => dispatcher.notify();
   const registry = new RegistryService({ store: stores.registry, tracking, artifacts, onEvent: notify });
   const webhooks = new WebhookService({ store: stores.webhooks, onRedeliver: notify });
+  const evaluation = evaluationServices({ stores, registry, tracking, artifacts, runArtifacts });
   const app = await buildApp(
-    { tracking, artifacts, runArtifacts, registry, webhooks },
+    { tracking, artifacts, runArtifacts, registry, webhooks, evaluation },
     { logLevel: config.logLevel },
   );
   dispatcher.start();
@@ -52,6 +59,29 @@ export async function createPlatform(config: SlipwayConfig): Promise<Platform> {
       await stores.close();
     },
   };
+}
+
+/** The evaluation stage's services, on the shared stores. */
+function evaluationServices(parts: {
+  stores: MetadataStores;
+  registry: RegistryService;
+  tracking: TrackingService;
+  artifacts: ArtifactStore;
+  runArtifacts: RunArtifacts;
+}): EvaluationRouteServices {
+  const { stores, ...shared } = parts;
+  const evaluations = new EvaluationService({
+    ...shared,
+    store: stores.evaluations,
+    datasets: new DuckDbDatasetReader(),
+  });
+  const baselines = new BaselineService({
+    registry: shared.registry,
+    tracking: shared.tracking,
+    runArtifacts: shared.runArtifacts,
+    datasets: evaluations.datasetDeps,
+  });
+  return { evaluations, promotions: new PromotionService(evaluations), baselines };
 }
 
 /** A platform listening on a socket. */

@@ -2,16 +2,13 @@
  * `slipway models register|list|show|alias|history|diff-contract`: the model registry through the
  * SDK. Every command names its user (`--user`, SLIPWAY_USER, else the OS login) so the registry's
  * audit history says who moved what. `diff-contract` exits 1 on a breaking change to gate CI.
+ * `models gate` and `models promote` (evaluation-gated promotion) live in models-gate-command.ts.
  */
-import { createReadStream } from 'node:fs';
-import { readdir } from 'node:fs/promises';
 import { userInfo } from 'node:os';
-import { join, relative, resolve, sep } from 'node:path';
-import { Readable } from 'node:stream';
 import { CommanderError, Option, type Command } from 'commander';
-import { COMPATIBILITY_MODES, SlipwayError, definedFields, type CompatibilityMode } from '@slipway/contracts';
+import { COMPATIBILITY_MODES, definedFields, type CompatibilityMode } from '@slipway/contracts';
 import type { SlipwayClient } from '@slipway/sdk';
-import { resolveExperimentId } from './experiment-ref.js';
+import { registerModelsGateCommands } from './models-gate-command.js';
 import type { CliDeps } from './program.js';
 import {
   aliasMoveSummary,
@@ -37,6 +34,7 @@ import {
   type ClientFlags,
   type PageFlags,
 } from './output.js';
+import { directoryUploads, uploadFiles, withUploadRun } from './uploads.js';
 
 /** Options every models command takes besides `--url` and `--json`. */
 interface ModelsFlags extends ClientFlags {
@@ -88,6 +86,7 @@ export function registerModelsCommands(program: Command, deps: CliDeps): void {
   registerAlias(models, deps);
   registerHistory(models, deps);
   registerDiffContract(models, deps);
+  registerModelsGateCommands(models, deps, addModelsOptions);
 }
 
 function registerRegister(parent: Command, deps: CliDeps): void {
@@ -258,8 +257,8 @@ function registerDiffContract(parent: Command, deps: CliDeps): void {
   });
 }
 
-/** `--url`, `--json` and `--user`. */
-function addModelsOptions(command: Command, deps: CliDeps): Command {
+/** `--url`, `--json` and `--user` (also taken by the evaluation commands, which act in the registry). */
+export function addModelsOptions(command: Command, deps: CliDeps): Command {
   const env = deps.env ?? process.env;
   return addClientOptions(command, deps).option(
     '--user <name>',
@@ -288,55 +287,12 @@ async function uploadPackage(
   dir: string,
   experiment: string,
 ): Promise<{ source: string; runId: string }> {
-  const root = resolve(dir);
-  const files = await listFiles(root);
-  if (files.length === 0) {
-    throw new SlipwayError('INVALID_ARGUMENT', `Directory '${dir}' contains no files to upload.`, {
-      field: 'from-dir',
-    });
-  }
-  const experimentId = await resolveExperimentId(client, experiment);
-  const run = await client.runs.create({
-    experimentId,
-    tags: { 'slipway.source': 'slipway models register' },
+  const uploads = await directoryUploads(dir, PACKAGE_DIR, 'from-dir');
+  const source = 'slipway models register';
+  return withUploadRun(client, { experiment, source }, async ({ runId }) => {
+    await uploadFiles(client, runId, uploads);
+    return { source: `runs:/${runId}/${PACKAGE_DIR}`, runId };
   });
-  const runId = run.info.runId;
-  try {
-    for (const file of files) {
-      const path = `${PACKAGE_DIR}/${relative(root, file).split(sep).join('/')}`;
-      // Streamed so a large model file is never held in memory.
-      const data = Readable.toWeb(createReadStream(file)) as ReadableStream<Uint8Array>;
-      await client.artifacts.upload(runId, path, data);
-    }
-  } catch (err) {
-    await client.runs.update(runId, { status: 'FAILED', endTime: Date.now() }).catch(() => undefined);
-    throw err;
-  }
-  await client.runs.update(runId, { status: 'FINISHED', endTime: Date.now() });
-  return { source: `runs:/${runId}/${PACKAGE_DIR}`, runId };
-}
-
-/** Regular files below `dir`, sorted; symbolic links are not followed (a package is self-contained). */
-async function listFiles(dir: string): Promise<string[]> {
-  let entries;
-  try {
-    entries = await readdir(dir, { withFileTypes: true });
-  } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
-    throw new SlipwayError('INVALID_ARGUMENT', `Cannot read directory '${dir}': ${reason}`, {
-      field: 'from-dir',
-    });
-  }
-  const nested = await Promise.all(
-    entries
-      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-      .map(async (entry) => {
-        const path = join(dir, entry.name);
-        if (entry.isDirectory()) return listFiles(path);
-        return entry.isFile() ? [path] : [];
-      }),
-  );
-  return nested.flat();
 }
 
 /** Commander argument parser for a non-negative integer option. */

@@ -209,11 +209,20 @@ function contractSummary(contract: ModelContract | undefined): string {
 function changeOf(event: RegistryEvent): string {
   if (event.type === 'alias.set' || event.type === 'alias.deleted') {
     const move = `${event.alias ?? ''}: ${event.fromVersion ?? '-'} -> ${event.toVersion ?? '-'}`;
-    return event.forced ? `${move} (forced)` : move;
+    const notes = [event.forced ? 'contract breaks forced' : '', gateNote(event)].filter((n) => n !== '');
+    return notes.length === 0 ? move : `${move} (${notes.join('; ')})`;
   }
   const previous = event.details?.['previousName'];
   if (event.type === 'registered_model.renamed' && typeof previous === 'string') return `from ${previous}`;
   return event.version === undefined ? '-' : `version ${event.version}`;
+}
+
+/** What the promotion gate said about an alias move, when one was judged. */
+function gateNote(event: RegistryEvent): string {
+  if (event.gate === undefined) return '';
+  const metric = typeof event.gate['metric'] === 'string' ? ` on ${event.gate['metric']}` : '';
+  if (event.gate.passed) return `gate passed${metric}`;
+  return event.gate['overridden'] === true ? `GATE FAILED${metric}, overridden` : `gate failed${metric}`;
 }
 
 /** The highest version number among a model's latest versions. */

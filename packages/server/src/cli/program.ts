@@ -9,6 +9,8 @@ import { registerServerCommand } from './server-command.js';
 import { registerExperimentsCommands } from './experiments-command.js';
 import { registerRunsCommands } from './runs-command.js';
 import { registerModelsCommands } from './models-command.js';
+import { registerBaselinesCommands } from './baselines-command.js';
+import { registerEvalCommand } from './eval-command.js';
 
 /** Side effects the CLI needs, injected by main.ts. */
 export interface CliDeps {
@@ -28,6 +30,8 @@ export function buildProgram(deps: CliDeps): Command {
   registerExperimentsCommands(program, deps);
   registerRunsCommands(program, deps);
   registerModelsCommands(program, deps);
+  registerBaselinesCommands(program, deps);
+  registerEvalCommand(program, deps);
   return program;
 }
 

@@ -3,6 +3,7 @@
  * over a real socket. Route modules are thin: parse, call a service, shape the response.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
+import { registerEvaluationRoutes, type EvaluationRouteServices } from '../evaluation/evaluation-routes.js';
 import { registerRegistryRoutes } from '../registry/registry-routes.js';
 import type { RegistryService } from '../registry/registry-service.js';
 import { registerWebhookRoutes } from '../registry/webhook-routes.js';
@@ -24,6 +25,8 @@ export interface AppServices {
   runArtifacts: RunArtifacts;
   registry: RegistryService;
   webhooks: WebhookService;
+  /** Evaluations, policies, promotion and baselines; absent in tests that only need tracking. */
+  evaluation?: EvaluationRouteServices;
 }
 
 /** HTTP options. */
@@ -65,6 +68,7 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
       });
       registerRegistryRoutes(api, services.registry);
       registerWebhookRoutes(api, services.webhooks);
+      if (services.evaluation !== undefined) registerEvaluationRoutes(api, services.evaluation);
     },
     { prefix: '/api/v1' },
   );

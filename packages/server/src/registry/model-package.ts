@@ -13,6 +13,7 @@ import type { ArtifactStore } from '../tracking/artifact-store.js';
 import { joinArtifactPath } from '../tracking/artifact-paths.js';
 import { inspectOnnx } from '../runtimes/onnx/onnx-inspect.js';
 import type { OnnxInterface } from '../runtimes/onnx/onnx-inspect.js';
+import { loadEntryPoint } from '../runtimes/load-model.js';
 import {
   contractGraphMismatch,
   MLMODEL_MANIFEST,
@@ -31,6 +32,8 @@ export const MAX_PACKAGE_DEPTH = 32;
 export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 /** Largest ONNX entry point inspected (onnxruntime needs the whole model in memory). */
 export const MAX_ONNX_BYTES = 2 * 1024 * 1024 * 1024;
+/** Largest baseline spec read (a lookup baseline carries its history; beyond this it is a model). */
+export const MAX_BASELINE_BYTES = 256 * 1024 * 1024;
 
 /** A source directory as inspected: everything registration needs before copying it. */
 export interface InspectedPackage {
@@ -72,13 +75,19 @@ export async function inspectPackage(
   const reader = new PackageReader(store, dir, field);
   const manifest = await readManifest(reader, has);
   checkNamedFiles(manifest, listed, field);
-  const entryBytes =
-    manifest.runtime === 'onnx' ? await reader.capture(manifest.entryPoint ?? '', MAX_ONNX_BYTES) : undefined;
+  const entryBytes = await captureEntryPoint(reader, manifest);
   const files: PackageFile[] = [];
   for (const file of listed) files.push(await reader.hash(file.path));
   checkPromises(manifest, files, field);
-  const graph = entryBytes === undefined ? undefined : await inspectEntryPoint(entryBytes, manifest, field);
-  return assemble(manifest, files, settleContract(manifest, graph, field, options.declared));
+  const graph =
+    manifest.runtime === 'onnx' && entryBytes !== undefined
+      ? await inspectEntryPoint(entryBytes, manifest, field)
+      : undefined;
+  const contract = settleContract(manifest, graph, field, options.declared);
+  if (manifest.runtime === 'baseline' && entryBytes !== undefined) {
+    await checkBaseline(entryBytes, manifest, contract, field);
+  }
+  return assemble(manifest, files, contract);
 }
 
 /**
@@ -292,6 +301,38 @@ function checkPromises(manifest: PackageManifest, files: PackageFile[], field: s
         `${promised.path}: sha256 is ${actual.sha256} but ${manifest.manifest} says ${promised.sha256}`,
       );
     }
+  }
+}
+
+/** The entry point's bytes for the runtimes registration checks by loading (onnx, baseline). */
+async function captureEntryPoint(
+  reader: PackageReader,
+  manifest: PackageManifest,
+): Promise<Buffer | undefined> {
+  const path = manifest.entryPoint ?? '';
+  if (manifest.runtime === 'onnx') return reader.capture(path, MAX_ONNX_BYTES);
+  if (manifest.runtime === 'baseline') return reader.capture(path, MAX_BASELINE_BYTES);
+  return undefined;
+}
+
+/** A baseline is registered only if it loads: bad specs, rules over unknown columns and writing SQL are refused here. */
+async function checkBaseline(
+  bytes: Buffer,
+  manifest: PackageManifest,
+  contract: ModelContract | undefined,
+  field: string,
+): Promise<void> {
+  const path = manifest.entryPoint ?? '';
+  const entry = { runtime: manifest.runtime, path, bytes, ...(contract ? { contract } : {}) };
+  try {
+    const model = await loadEntryPoint(entry, field);
+    await model.close();
+  } catch (error) {
+    if (error instanceof SlipwayError) {
+      const at = error.details.field === undefined ? '' : ` (${error.details.field})`;
+      throw invalidArgument(field, `${path}${at}: ${error.message}`);
+    }
+    throw error;
   }
 }
 

@@ -16,6 +16,7 @@ import { normalizeArtifactPath } from '../tracking/artifact-paths.js';
 import { assertValidContract } from './contract-compat.js';
 import { parseMlflowSignature } from './mlflow-signature.js';
 import type { OnnxInterface } from '../runtimes/onnx/onnx-inspect.js';
+import { planFeeds } from '../runtimes/onnx/onnx-feeds.js';
 
 /** File name of Slipway's manifest at a package's root. */
 export const SLIPWAY_MANIFEST = 'slipway.yaml';
@@ -126,11 +127,25 @@ export function parseMlmodelSignature(text: string, field: string): ModelContrac
  * checked by name only, because serving converts columns to the graph's tensors.
  */
 export function contractGraphMismatch(contract: ModelContract, graph: OnnxInterface): string | undefined {
-  return (
-    sideMismatch('input', contract.inputs, graph.inputs.fields) ??
-    missingGraphInput(contract.inputs, graph.inputs.fields) ??
-    sideMismatch('output', contract.outputs, graph.outputs.fields)
-  );
+  const inputs =
+    contract.inputs.kind === 'columns'
+      ? columnFeedMismatch(contract, graph)
+      : (sideMismatch('input', contract.inputs, graph.inputs.fields) ??
+        missingGraphInput(contract.inputs, graph.inputs.fields));
+  return inputs ?? sideMismatch('output', contract.outputs, graph.outputs.fields);
+}
+
+/** Input columns fit the graph when the runtime can feed it from them (by name, or packed into one input). */
+function columnFeedMismatch(contract: ModelContract, graph: OnnxInterface): string | undefined {
+  const tensors = graph.inputs.fields.map((f) => ({ name: f.name, type: f.type, shape: f.shape ?? [] }));
+  try {
+    planFeeds(tensors, contract, 'contract');
+    return undefined;
+  } catch (error) {
+    if (error instanceof SlipwayError)
+      return `has input columns the ONNX graph cannot be fed from: ${error.message}`;
+    throw error;
+  }
 }
 
 function sideMismatch(side: string, schema: ContractSchema, graph: ContractField[]): string | undefined {

@@ -4,12 +4,14 @@
  */
 import { fileURLToPath } from 'node:url';
 import { invalidArgument } from '@slipway/contracts';
+import type { EvaluationStore } from '../evaluation/evaluation-store.js';
 import type { RegistryStore } from '../registry/registry-store.js';
 import type { WebhookStore } from '../registry/webhook-store.js';
 import type { ArtifactStore } from '../tracking/artifact-store.js';
 import type { TrackingStore } from '../tracking/tracking-store.js';
 import { FsArtifactStore } from './artifacts/fs-artifact-store.js';
 import { S3ArtifactStore, type S3ArtifactStoreOptions } from './artifacts/s3-artifact-store.js';
+import { SqlEvaluationStore } from './sql/sql-evaluation-store.js';
 import { SqlRegistryStore } from './sql/sql-registry-store.js';
 import { openSqlTrackingStore } from './sql/sql-tracking-store.js';
 import { SqlWebhookStore } from './sql/sql-webhook-store.js';
@@ -19,6 +21,7 @@ export interface MetadataStores {
   tracking: TrackingStore;
   registry: RegistryStore;
   webhooks: WebhookStore;
+  evaluations: EvaluationStore;
   /** Releases the shared database. */
   close(): Promise<void>;
 }
@@ -38,6 +41,7 @@ export async function openMetadataStores(uri: string): Promise<MetadataStores> {
     tracking,
     registry: new SqlRegistryStore(tracking.backend),
     webhooks: new SqlWebhookStore(tracking.backend),
+    evaluations: new SqlEvaluationStore(tracking.backend),
     close: () => tracking.close(),
   };
 }

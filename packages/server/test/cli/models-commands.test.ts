@@ -118,7 +118,10 @@ describe('slipway models register', () => {
         'contract:\n  inputs:\n    fields: [{ name: amount, type: float64 }]\n' +
         '  outputs:\n    fields: [{ name: label, type: int64, categories: [0, 1] }]\n',
     );
-    await writeFile(join(dir, 'baseline.json'), '{"kind":"constant","value":0}');
+    await writeFile(
+      join(dir, 'baseline.json'),
+      '{"kind":"constant","task":"classification","strategy":"majority","label":0,"probabilities":{"0":0.7,"1":0.3}}',
+    );
     await writeFile(join(dir, 'extra', 'notes.txt'), 'trained on march data');
     await writeFile(join(dir, 'extra', 'empty.txt'), '');
     await client.experiments.create({ name: 'cli-packages' });
@@ -160,7 +163,10 @@ describe('slipway models register', () => {
     const dir = join(workDir, 'pkg-default');
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, 'slipway.yaml'), 'format_version: 1\nruntime: baseline\nentry_point: b.json\n');
-    await writeFile(join(dir, 'b.json'), '{}');
+    await writeFile(
+      join(dir, 'b.json'),
+      '{"kind":"constant","task":"regression","strategy":"mean","prediction":0}',
+    );
     const { modelVersion } = json<{ modelVersion: ModelVersion }>(
       await cli(['models', 'register', 'cli-dir-default', '--from-dir', dir, '--json']),
     );

@@ -73,6 +73,14 @@ const ROUTES: [string, string][] = [
   ['delete', '/api/v1/webhooks/{id}'],
   ['get', '/api/v1/webhooks/{id}/deliveries'],
   ['post', '/api/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver'],
+  ['post', '/api/v1/evaluations'],
+  ['get', '/api/v1/evaluations'],
+  ['get', '/api/v1/evaluations/{id}'],
+  ['put', '/api/v1/models/{name}/evaluation-policy'],
+  ['get', '/api/v1/models/{name}/evaluation-policy'],
+  ['delete', '/api/v1/models/{name}/evaluation-policy'],
+  ['post', '/api/v1/models/{name}/versions/{version}/promote'],
+  ['post', '/api/v1/baselines'],
 ];
 
 describe('GET /api/v1/openapi.json', () => {

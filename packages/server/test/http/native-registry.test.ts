@@ -437,7 +437,11 @@ describe('packages and download URIs', () => {
   it('copies a package found at a runs:/ source, with its declared contract and digest', async () => {
     const runId = await createRun();
     await upload(runId, 'model/slipway.yaml', BASELINE_MANIFEST);
-    await upload(runId, 'model/baseline.json', '{"kind":"constant","value":0}');
+    await upload(
+      runId,
+      'model/baseline.json',
+      '{"kind":"constant","task":"classification","strategy":"majority","label":0,"probabilities":{"0":0.7,"1":0.3}}',
+    );
     const res = await api('POST', '/models/register', {
       name: 'packaged',
       source: `runs:/${runId}/model`,

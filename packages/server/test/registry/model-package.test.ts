@@ -177,7 +177,11 @@ contract:
   outputs:
     fields: [{ name: label, type: int64, categories: [0, 1] }]
 `;
-    await writeTree(SRC, { 'slipway.yaml': manifest, 'baseline.json': '{"kind":"constant","value":0}' });
+    await writeTree(SRC, {
+      'slipway.yaml': manifest,
+      'baseline.json':
+        '{"kind":"constant","task":"classification","strategy":"majority","label":0,"probabilities":{"0":0.7,"1":0.3}}',
+    });
     const inspected = await inspectPackage(store, SRC, FIELD);
     expect(inspected?.runtime).toBe('baseline');
     expect(inspected?.contract?.inputs).toEqual({
@@ -299,13 +303,26 @@ contract:
     await expectRefusal({ 'slipway.yaml': slipwayYaml(contract), 'model.onnx': MODEL }, message);
   });
 
-  it('accepts a declared contract that pins a dynamic dimension and checks columns by name only', async () => {
+  it('accepts a declared contract that pins a dynamic dimension', async () => {
     const pinned = 'contract:\n  inputs:\n    fields: [{ name: x, type: float32, shape: [8, 3] }]\n';
     await writeTree(SRC, { 'slipway.yaml': slipwayYaml(pinned), 'model.onnx': MODEL });
     expect((await inspectPackage(store, SRC, FIELD))?.contract?.inputs.fields[0]?.shape).toEqual([8, 3]);
-    const columns = 'contract:\n  inputs:\n    kind: columns\n    fields: [{ name: x, type: float64 }]\n';
-    await writeTree(SRC, { 'slipway.yaml': slipwayYaml(columns) });
-    expect((await inspectPackage(store, SRC, FIELD))?.contract?.inputs.kind).toBe('columns');
+  });
+
+  it('accepts input columns the runtime can pack into the graph input, and refuses ones it cannot', async () => {
+    const packed =
+      'contract:\n  inputs:\n    kind: columns\n    fields: [{ name: a, type: float64 }, { name: b, type: float64 }, { name: c, type: int32 }]\n';
+    await writeTree(SRC, { 'slipway.yaml': slipwayYaml(packed), 'model.onnx': MODEL });
+    expect((await inspectPackage(store, SRC, FIELD))?.contract?.inputs.fields.map((f) => f.name)).toEqual([
+      'a',
+      'b',
+      'c',
+    ]);
+    const one = 'contract:\n  inputs:\n    kind: columns\n    fields: [{ name: x, type: float64 }]\n';
+    await expectRefusal(
+      { 'slipway.yaml': slipwayYaml(one), 'model.onnx': MODEL },
+      /input columns the ONNX graph cannot be fed from: ONNX input 'x' has shape \[-1, 3\]/,
+    );
   });
 
   it('refuses a directory cycle instead of walking it forever', async () => {
@@ -570,5 +587,50 @@ describe('copyPackage, verifyPackage, readPackageFile', () => {
       await unlink(join(root, DEST, 'z.txt'));
       await expectCode(readPackageFile(store, pkg, 'z.txt'), 'FAILED_PRECONDITION');
     });
+  });
+});
+
+describe('inspectPackage: baseline entry points are loaded before registration', () => {
+  const manifest = (contract = ''): string =>
+    `format_version: 1\nruntime: baseline\nentry_point: baseline.json\n${contract}`;
+  const amountContract =
+    'contract:\n  inputs:\n    fields: [{ name: amount, type: float64 }]\n' +
+    '  outputs:\n    fields: [{ name: label, type: string }]\n';
+
+  it('refuses a spec that is not a baseline, naming the entry point and the spec field', async () => {
+    await expectRefusal(
+      { 'slipway.yaml': manifest(), 'baseline.json': '{"kind":"constant","value":0}' },
+      /baseline\.json \(source\.spec\.task\).*task/,
+    );
+  });
+
+  it('refuses text that is neither JSON nor YAML', async () => {
+    await expectRefusal(
+      { 'slipway.yaml': manifest(), 'baseline.json': '{"kind": [' },
+      /not valid JSON or YAML/,
+    );
+  });
+
+  it('refuses a rule over a column the declared contract does not have, with its position', async () => {
+    const spec = { kind: 'rules', rules: [{ when: 'amout > 10', then: 'high' }], default: 'low' };
+    await expectRefusal(
+      { 'slipway.yaml': manifest(amountContract), 'baseline.json': JSON.stringify(spec) },
+      /amout/,
+    );
+  });
+
+  it('refuses SQL that writes', async () => {
+    const spec = { kind: 'sql', query: 'DELETE FROM input_rows' };
+    await expectRefusal(
+      { 'slipway.yaml': manifest(), 'baseline.json': JSON.stringify(spec) },
+      /SELECT|read-only|DELETE/i,
+    );
+  });
+
+  it('accepts a valid rules spec written as YAML', async () => {
+    const spec = 'kind: rules\nrules:\n  - when: amount > 10\n    then: high\ndefault: low\noutput: label\n';
+    await writeTree(SRC, { 'slipway.yaml': manifest(amountContract), 'baseline.json': spec });
+    const inspected = await inspectPackage(store, SRC, FIELD);
+    expect(inspected?.runtime).toBe('baseline');
   });
 });

@@ -114,6 +114,8 @@ describe.skipIf(!TEST_POSTGRES_URL)('openSqlDatabase (PostgreSQL)', () => {
       );
       expect(rows.map((r) => r.table_name)).toEqual([
         'datasets',
+        'evaluation_models',
+        'evaluations',
         'experiment_tags',
         'experiments',
         'input_tags',

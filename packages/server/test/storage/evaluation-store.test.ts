@@ -1,0 +1,8 @@
+/**
+ * Runs the evaluation store contract against SQLite, and against PostgreSQL when
+ * SLIPWAY_TEST_POSTGRES_URL is set (each database in a fresh schema, dropped afterwards).
+ */
+import { testBackends } from './backends.js';
+import { evaluationStoreContract } from './evaluation-store.contract.js';
+
+for (const backend of testBackends()) evaluationStoreContract(backend);
