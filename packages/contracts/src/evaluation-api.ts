@@ -13,6 +13,7 @@ import {
   GateSpecSchema,
   GateVerdictSchema,
   SliceSpecSchema,
+  ThresholdObjectiveSchema,
 } from './evaluation.js';
 import { ModelContractSchema, ModelVersionSchema, RegistryEventSchema } from './registry-api.js';
 import { StringMapSchema } from './tracking-api.js';
@@ -81,6 +82,17 @@ const scoringFields = {
   slices: Type.Optional(Type.Array(SliceSpecSchema)),
   minSliceRows: Type.Optional(Type.Integer({ minimum: 0 })),
   bootstrap: Type.Optional(BootstrapSpecSchema),
+  threshold: Type.Optional(
+    Type.Number({
+      minimum: 0,
+      maximum: 1,
+      description: 'Binary: the threshold of details.threshold (positive when score >= it); default 0.5.',
+    }),
+  ),
+  optimizeThresholdFor: Type.Optional(ThresholdObjectiveSchema),
+  calibrationBins: Type.Optional(
+    Type.Integer({ minimum: 1, description: 'Binary: equal-width bins of details.calibration; default 10.' }),
+  ),
 };
 
 /** Schema of the scoring settings an evaluation ran with. */
@@ -219,6 +231,11 @@ export const EvaluationPolicySchema = Type.Object(
     ),
     baseline: ModelVersionRefSchema,
     gate: GateSpecSchema,
+    protectedAliases: Type.Optional(
+      Type.Array(Type.String({ minLength: 1 }), {
+        description: 'Aliases that only a gated promotion may move (every other alias write is refused).',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

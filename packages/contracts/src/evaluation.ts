@@ -126,6 +126,113 @@ export type PairedDifference = Static<typeof PairedDifferenceSchema>;
 
 const ModelRole = Type.Enum(['candidate', 'baseline']);
 
+/** The metrics `bestThreshold` can maximise over a binary model's thresholds. */
+export const THRESHOLD_OBJECTIVES = ['f1', 'balancedAccuracy', 'accuracy'] as const;
+
+/** A metric `bestThreshold` can maximise. */
+export type ThresholdObjective = (typeof THRESHOLD_OBJECTIVES)[number];
+
+/** Schema of a threshold objective. */
+export const ThresholdObjectiveSchema = Type.Enum(THRESHOLD_OBJECTIVES, {
+  description: 'The metric the best threshold maximises.',
+});
+
+const Count = Type.Integer({ minimum: 0 });
+
+/** Schema of one class's precision, recall, F1 and support. */
+export const ClassMetricsSchema = Type.Object(
+  {
+    class: ClassValueSchema,
+    precision: Type.Number({ description: '0 when the class is never predicted.' }),
+    recall: Type.Number({ description: '0 when the class never occurs in the labels.' }),
+    f1: Type.Number(),
+    support: Type.Integer({ minimum: 0, description: 'Rows whose true label is this class.' }),
+  },
+  { additionalProperties: false },
+);
+/** One class's precision, recall, F1 and support. */
+export type ClassMetrics = Static<typeof ClassMetricsSchema>;
+
+/** Schema of a binary model's calibration (reliability) curve. */
+export const CalibrationReportSchema = Type.Object(
+  {
+    bins: Type.Integer({
+      minimum: 1,
+      description: 'Equal-width bins on [0, 1] the probabilities fell into.',
+    }),
+    meanPredicted: Type.Array(Type.Number(), {
+      description:
+        'Per non-empty bin, in ascending order: the mean predicted probability of the positive class.',
+    }),
+    fractionPositive: Type.Array(Type.Number(), {
+      description: 'Per non-empty bin: the fraction of its rows that are positive.',
+    }),
+    counts: Type.Array(Count, { description: 'Per non-empty bin: its rows. Empty bins are left out.' }),
+  },
+  { additionalProperties: false },
+);
+/** A binary model's calibration curve; empty bins are left out, as scikit-learn's calibration_curve does. */
+export type CalibrationReport = Static<typeof CalibrationReportSchema>;
+
+/** Schema of the decisions `score >= threshold` and their metrics. */
+export const ThresholdReportSchema = Type.Object(
+  {
+    value: Type.Number({
+      description: 'The threshold: the positive class is predicted when score >= value.',
+    }),
+    metrics: Type.Object(
+      {
+        precision: Type.Number(),
+        recall: Type.Number(),
+        f1: Type.Number(),
+        accuracy: Type.Number(),
+        balancedAccuracy: Type.Number(),
+        tp: Count,
+        fp: Count,
+        tn: Count,
+        fn: Count,
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
+/** A binary model's metrics at one threshold. */
+export type ThresholdReport = Static<typeof ThresholdReportSchema>;
+
+/** Schema of the threshold that maximises a metric. */
+export const BestThresholdReportSchema = Type.Object(
+  {
+    metric: ThresholdObjectiveSchema,
+    value: Type.Number({ description: 'The threshold (one of the scores); ties go to the highest.' }),
+    score: Type.Number({ description: 'The metric at that threshold.' }),
+  },
+  { additionalProperties: false },
+);
+/** The threshold that maximises a metric, and the metric there. */
+export type BestThresholdReport = Static<typeof BestThresholdReportSchema>;
+
+/** Schema of one classifier's whole-dataset details. */
+export const ModelDetailsSchema = Type.Object(
+  {
+    confusionMatrix: Type.Array(Type.Array(Count), {
+      description: "Rows: true class, columns: predicted class, both in the report's classes order.",
+    }),
+    perClass: Type.Array(ClassMetricsSchema, { description: "In the report's classes order." }),
+    calibration: Type.Optional(CalibrationReportSchema),
+    threshold: Type.Optional(ThresholdReportSchema),
+    bestThreshold: Type.Optional(BestThresholdReportSchema),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'Classification only, whole dataset only. calibration: binary with probabilities; threshold and ' +
+      'bestThreshold: binary with probabilities or a score.',
+  },
+);
+/** One classifier's whole-dataset details: confusion matrix, per-class metrics, binary curves and thresholds. */
+export type ModelDetails = Static<typeof ModelDetailsSchema>;
+
 /** Schema of one model's scores on the whole dataset. */
 export const ModelReportSchema = Type.Object(
   {
@@ -134,6 +241,7 @@ export const ModelReportSchema = Type.Object(
     hasProbabilities: Type.Boolean(),
     hasScores: Type.Boolean(),
     metrics: MetricValuesSchema,
+    details: Type.Optional(ModelDetailsSchema),
   },
   { additionalProperties: false },
 );

@@ -393,6 +393,12 @@ export function policySummary(name: string, policy: EvaluationPolicy): string {
       `${b.headline}, ${b.resamples} resamples, ${formatPercent(b.confidence)} CI, seed ${b.seed}`,
     ]);
   }
+  if (policy.protectedAliases && policy.protectedAliases.length > 0) {
+    fields.push([
+      'Protected aliases',
+      `${policy.protectedAliases.join(', ')} (only a gated promotion moves them)`,
+    ]);
+  }
   return `Evaluation policy of ${name}\n${formatFields(fields)}`;
 }
 

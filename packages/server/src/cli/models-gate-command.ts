@@ -32,7 +32,7 @@ import {
   withSliceColumn,
 } from './evaluation-output.js';
 import type { CliDeps } from './program.js';
-import { clientFor, parsePositiveInt, writeJson, writerOf, type ClientFlags } from './output.js';
+import { clientFor, collect, parsePositiveInt, writeJson, writerOf, type ClientFlags } from './output.js';
 import { datasetUriOf } from './uploads.js';
 
 /** Adds `--url`, `--json` and `--user` (injected by models-command so the two files do not import each other). */
@@ -64,6 +64,7 @@ interface GateSetFlags extends GateCommandFlags {
   positiveLabel?: ClassValue;
   predictionField?: string;
   experiment: string;
+  protect: string[];
 }
 
 interface PromoteFlags extends GateCommandFlags {
@@ -142,6 +143,12 @@ function registerGateSet(parent: Command, deps: CliDeps, addOptions: AddOptions)
       '--experiment <id|name>',
       'experiment of the dataset upload run (created when missing)',
       EVALUATION_EXPERIMENT,
+    )
+    .option(
+      '--protect <alias>',
+      'alias only a gated promotion may move, e.g. champion (repeatable)',
+      collect,
+      [],
     );
   addOptions(command, deps).action(async (name: string, flags: GateSetFlags) => {
     const gate = gateSpecOf(flags);
@@ -168,6 +175,7 @@ function registerGateSet(parent: Command, deps: CliDeps, addOptions: AddOptions)
     if (flags.positiveLabel !== undefined) policy.positiveLabel = flags.positiveLabel;
     if (flags.predictionField !== undefined) policy.predictionField = flags.predictionField;
     if (bootstrap) policy.bootstrap = bootstrap;
+    if (flags.protect.length > 0) policy.protectedAliases = flags.protect;
     const stored = await client.models.setEvaluationPolicy(name, policy);
     const write = writerOf(deps);
     if (flags.json) return writeJson(write, { policy: stored });

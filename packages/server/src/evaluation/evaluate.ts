@@ -4,7 +4,7 @@
  * Pure apart from calling the models; all input is validated before anything is returned, so a bad
  * dataset yields an error and never a partial report.
  */
-import { invalidArgument } from '@slipway/contracts';
+import { THRESHOLD_OBJECTIVES, invalidArgument } from '@slipway/contracts';
 import type { ResampleMetric } from '../stats/bootstrap.js';
 import { bootstrapReport } from './intervals.js';
 import { ClassIndex, sortedCodes } from './classes.js';
@@ -16,7 +16,21 @@ import type {
   ModelReport,
   SliceGroupReport,
 } from './evaluation-types.js';
-import { computeMetrics, metricFunction, requireMetricName, subView, type MetricView } from './metrics.js';
+import {
+  ViewBuffers,
+  computeMetrics,
+  metricFunction,
+  metricNeeds,
+  requireMetricName,
+  subView,
+  type MetricView,
+} from './metrics.js';
+import {
+  DEFAULT_CALIBRATION_BINS,
+  DEFAULT_THRESHOLD,
+  DEFAULT_THRESHOLD_OBJECTIVE,
+  modelDetails,
+} from './model-details.js';
 import {
   DEFAULT_BATCH_SIZE,
   classPredictions,
@@ -55,7 +69,7 @@ export async function evaluateModels(options: EvaluateOptions): Promise<Evaluati
     ...(prepared.classes === undefined ? {} : { classes: prepared.classes }),
     ...(prepared.positiveLabel === undefined ? {} : { positiveLabel: prepared.positiveLabel }),
     minSliceRows,
-    models: prepared.scored.map((s) => modelReport(options, s)),
+    models: prepared.scored.map((s) => modelReport(options, s, prepared.classes)),
     slices: sliceReports(options, prepared.scored, minSliceRows),
   };
   if (options.bootstrap !== undefined) {
@@ -87,6 +101,27 @@ function checkOptions(options: EvaluateOptions): void {
     throw invalidArgument('minSliceRows', 'minSliceRows must be a non-negative number');
   }
   if (options.bootstrap !== undefined) checkBootstrap(options.task, options.bootstrap);
+  checkDetailSettings(options);
+}
+
+/** The binary detail settings; checked for every task (a bad value is a mistake even where unused). */
+function checkDetailSettings(options: EvaluateOptions): void {
+  const { threshold, optimizeThresholdFor, calibrationBins } = options;
+  if (threshold !== undefined && !(typeof threshold === 'number' && threshold >= 0 && threshold <= 1)) {
+    throw invalidArgument('threshold', `threshold must be a number in [0, 1], got ${String(threshold)}`);
+  }
+  if (optimizeThresholdFor !== undefined && !THRESHOLD_OBJECTIVES.includes(optimizeThresholdFor)) {
+    throw invalidArgument(
+      'optimizeThresholdFor',
+      `optimizeThresholdFor must be one of ${THRESHOLD_OBJECTIVES.join(', ')}, got ${String(optimizeThresholdFor)}`,
+    );
+  }
+  if (calibrationBins !== undefined && !(Number.isInteger(calibrationBins) && calibrationBins >= 1)) {
+    throw invalidArgument(
+      'calibrationBins',
+      `calibrationBins must be a positive integer, got ${String(calibrationBins)}`,
+    );
+  }
 }
 
 /** Bad bootstrap settings are refused before any model runs, not after minutes of predicting. */
@@ -202,8 +237,8 @@ function positiveCode(options: EvaluateOptions, classes: ClassValue[]): number |
   return code;
 }
 
-/** Whole-dataset metrics of one model. */
-function modelReport(options: EvaluateOptions, s: Scored): ModelReport {
+/** Whole-dataset metrics of one model, plus a classifier's details. */
+function modelReport(options: EvaluateOptions, s: Scored, classes: ClassValue[] | undefined): ModelReport {
   const classView = s.view.kind === 'class' ? s.view : undefined;
   return {
     id: s.id,
@@ -211,6 +246,15 @@ function modelReport(options: EvaluateOptions, s: Scored): ModelReport {
     hasProbabilities: classView?.predictions.probabilities !== undefined,
     hasScores: classView?.predictions.scores !== undefined,
     metrics: computeMetrics(options.task, s.view),
+    ...(classView === undefined || classes === undefined
+      ? {}
+      : {
+          details: modelDetails(options.task, classView, classes, {
+            threshold: options.threshold ?? DEFAULT_THRESHOLD,
+            objective: options.optimizeThresholdFor ?? DEFAULT_THRESHOLD_OBJECTIVE,
+            calibrationBins: options.calibrationBins ?? DEFAULT_CALIBRATION_BINS,
+          }),
+        }),
   };
 }
 
@@ -230,7 +274,10 @@ function sliceReports(options: EvaluateOptions, scored: Scored[], minSliceRows: 
   }));
 }
 
-/** The headline metric of one model as a resample metric; NaN where undefined so the bootstrap drops it. */
+/**
+ * The headline metric of one model as a resample metric; NaN where undefined so the bootstrap drops it.
+ * Each resample copies only the outputs the metric reads, into arrays reused across resamples.
+ */
 function resampleMetric(options: EvaluateOptions, s: Scored, headline: string): ResampleMetric {
   const fn = metricFunction(options.task, headline, s.view);
   if (fn === undefined) {
@@ -239,5 +286,7 @@ function resampleMetric(options: EvaluateOptions, s: Scored, headline: string): 
       `model '${s.id}' has no outputs for ${headline} (no probabilities or scores)`,
     );
   }
-  return (indices) => fn(subView(s.view, indices)) ?? Number.NaN;
+  const needs = metricNeeds(options.task, headline);
+  const buffers = new ViewBuffers();
+  return (indices) => fn(subView(s.view, indices, needs, buffers)) ?? Number.NaN;
 }

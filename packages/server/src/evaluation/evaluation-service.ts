@@ -182,6 +182,9 @@ export function scoringSettings(source: ScoringSettings): ScoringSettings {
       slices: source.slices,
       minSliceRows: source.minSliceRows,
       bootstrap: source.bootstrap,
+      threshold: source.threshold,
+      optimizeThresholdFor: source.optimizeThresholdFor,
+      calibrationBins: source.calibrationBins,
     }),
   };
 }

@@ -2,24 +2,36 @@
  * The shapes evaluation reads and writes. Reports, gates and verdicts are wire types (contracts) so
  * they are stored and served as they are; what is left here names live models and so never travels.
  */
-import type { BootstrapSpec, ClassValue, EvaluationTask, SliceSpec } from '@slipway/contracts';
+import type {
+  BootstrapSpec,
+  ClassValue,
+  EvaluationTask,
+  SliceSpec,
+  ThresholdObjective,
+} from '@slipway/contracts';
 import type { InputRow, LoadedModel } from '../runtimes/runtime.js';
 
 export type {
+  BestThresholdReport,
   BootstrapReport,
   BootstrapSpec,
+  CalibrationReport,
+  ClassMetrics,
   ClassValue,
   EvaluationReport,
   EvaluationTask,
   GateSpec,
   GateVerdict,
   MetricValues,
+  ModelDetails,
   ModelReport,
   PairedReport,
   SliceCheck,
   SliceGroupReport,
   SliceReport,
   SliceSpec,
+  ThresholdObjective,
+  ThresholdReport,
 } from '@slipway/contracts';
 
 /** One model to score; baselines are what candidates are weighed against. */
@@ -45,6 +57,12 @@ export interface EvaluateOptions {
   /** Slices with fewer rows are still scored but flagged `small` (default 30). */
   minSliceRows?: number;
   bootstrap?: BootstrapSpec;
+  /** Binary: `details.threshold` reports the decisions `score >= threshold`, in [0, 1] (default 0.5). */
+  threshold?: number;
+  /** Binary: the metric `details.bestThreshold` maximises (default `f1`). */
+  optimizeThresholdFor?: ThresholdObjective;
+  /** Binary: equal-width bins of `details.calibration`, a positive integer (default 10). */
+  calibrationBins?: number;
   /** Rows per `predict` call (default 10,000), bounding the memory of one batch of output rows. */
   batchSize?: number;
 }

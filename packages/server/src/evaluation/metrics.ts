@@ -25,6 +25,7 @@ import {
   residualQuantiles,
   rootMeanSquaredError,
 } from '../stats/regression-metrics.js';
+import type { Average, PrecisionRecallF1 } from '../stats/confusion.js';
 import type { EvaluationTask, MetricValues } from './evaluation-types.js';
 import type { ClassPredictions } from './predictions.js';
 
@@ -52,7 +53,7 @@ export type MetricView = ClassView | NumericView;
 type MetricFn<V> = (view: V) => number | undefined;
 
 /** Which outputs a classification metric needs. */
-type Needs = 'labels' | 'scores' | 'probabilities';
+export type Needs = 'labels' | 'scores' | 'probabilities';
 
 interface ClassMetric {
   needs: Needs;
@@ -60,16 +61,43 @@ interface ClassMetric {
 }
 
 /** The codes 0…k−1, the class list every multi-class stats call is given so absent classes still count. */
-function codes(k: number): number[] {
+export function codes(k: number): number[] {
   return Array.from({ length: k }, (_, j) => j);
+}
+
+/**
+ * precisionRecallF1 per view and average, so precision, recall and F1 of one average cost one call
+ * (each call validates and scans every label). Views are never mutated: subView makes a fresh view
+ * object per call, so a cached value always belongs to the rows it was computed on.
+ */
+const averagedCache = new WeakMap<ClassView, Map<Average, PrecisionRecallF1>>();
+
+/** Precision / recall / F1 of `average` ('binary': of the positive class), computed once per view. */
+function averaged(v: ClassView, average: Average): PrecisionRecallF1 {
+  let byAverage = averagedCache.get(v);
+  if (byAverage === undefined) averagedCache.set(v, (byAverage = new Map()));
+  let result = byAverage.get(average);
+  if (result === undefined) {
+    result =
+      average === 'binary'
+        ? precisionRecallF1(v.truth, v.predictions.labels, { average, posLabel: v.positive })
+        : precisionRecallF1(v.truth, v.predictions.labels, { average });
+    byAverage.set(average, result);
+  }
+  return result;
+}
+
+/** A label metric reading one field of an average. */
+function prfMetric(average: Average, field: keyof PrecisionRecallF1): ClassMetric {
+  return { needs: 'labels', fn: (v) => averaged(v, average)[field] };
 }
 
 const BINARY: Record<string, ClassMetric> = {
   accuracy: { needs: 'labels', fn: (v) => accuracy(v.truth, v.predictions.labels) },
   balancedAccuracy: { needs: 'labels', fn: (v) => balancedAccuracy(v.truth, v.predictions.labels) },
-  precision: { needs: 'labels', fn: (v) => binaryPrf(v).precision },
-  recall: { needs: 'labels', fn: (v) => binaryPrf(v).recall },
-  f1: { needs: 'labels', fn: (v) => binaryPrf(v).f1 },
+  precision: prfMetric('binary', 'precision'),
+  recall: prfMetric('binary', 'recall'),
+  f1: prfMetric('binary', 'f1'),
   rocAuc: {
     needs: 'scores',
     fn: (v) => rocAuc(v.truth, v.predictions.scores ?? [], { posLabel: v.positive }),
@@ -88,14 +116,15 @@ const BINARY: Record<string, ClassMetric> = {
 const MULTICLASS: Record<string, ClassMetric> = {
   accuracy: BINARY.accuracy as ClassMetric,
   balancedAccuracy: BINARY.balancedAccuracy as ClassMetric,
-  macroF1: {
-    needs: 'labels',
-    fn: (v) => precisionRecallF1(v.truth, v.predictions.labels, { average: 'macro' }).f1,
-  },
-  weightedF1: {
-    needs: 'labels',
-    fn: (v) => precisionRecallF1(v.truth, v.predictions.labels, { average: 'weighted' }).f1,
-  },
+  macroF1: prfMetric('macro', 'f1'),
+  weightedF1: prfMetric('weighted', 'f1'),
+  macroPrecision: prfMetric('macro', 'precision'),
+  macroRecall: prfMetric('macro', 'recall'),
+  microPrecision: prfMetric('micro', 'precision'),
+  microRecall: prfMetric('micro', 'recall'),
+  microF1: prfMetric('micro', 'f1'),
+  weightedPrecision: prfMetric('weighted', 'precision'),
+  weightedRecall: prfMetric('weighted', 'recall'),
   rocAucOvr: {
     needs: 'probabilities',
     fn: (v) => rocAucOvr(v.truth, v.predictions.probabilities ?? [], { labels: codes(v.k) }),
@@ -123,11 +152,6 @@ const REGRESSION: Record<string, MetricFn<NumericView>> = {
     ]),
   ),
 };
-
-/** Binary precision / recall / F1 of the positive class. */
-function binaryPrf(v: ClassView): { precision: number; recall: number; f1: number } {
-  return precisionRecallF1(v.truth, v.predictions.labels, { average: 'binary', posLabel: v.positive });
-}
 
 /** Log loss over the full probability matrix, so every class is a column even when absent from the rows. */
 function classLogLoss(v: ClassView): number {
@@ -163,6 +187,12 @@ export function metricFunction(
   return (v) => metric.fn(v as ClassView);
 }
 
+/** What a metric reads, so a resample copies only that; regression metrics read everything. */
+export function metricNeeds(task: EvaluationTask, name: string): ViewNeeds {
+  if (task === 'regression') return 'all';
+  return (task === 'binary' ? BINARY : MULTICLASS)[name]?.needs ?? 'all';
+}
+
 /** Rejects a metric name the task does not define (e.g. a gate or headline typo). */
 export function requireMetricName(task: EvaluationTask, name: string, field: string): void {
   if (!metricNames(task).includes(name)) {
@@ -183,43 +213,89 @@ export function computeMetrics(task: EvaluationTask, view: MetricView): MetricVa
   return out;
 }
 
-/** Copies `source` at `indices` (works for any typed array kind). */
-function gather<T extends Int32Array | Float64Array>(
-  source: T,
-  indices: Int32Array,
-  make: (n: number) => T,
-): T {
-  const out = make(indices.length);
+/** What subView copies: the outputs one metric needs, or everything (slices score every metric). */
+export type ViewNeeds = Needs | 'all';
+
+/**
+ * Output arrays subView may fill instead of allocating, for callers that take many views of one size
+ * and drop each before the next (the bootstrap: one metric per resample, read synchronously).
+ */
+export class ViewBuffers {
+  private readonly int32 = new Map<string, Int32Array>();
+  private readonly float64 = new Map<string, Float64Array>();
+
+  /** An Int32Array of length n for `key`, reused while n stays the same. */
+  ints(key: string, n: number): Int32Array {
+    let out = this.int32.get(key);
+    if (out?.length !== n) this.int32.set(key, (out = new Int32Array(n)));
+    return out;
+  }
+
+  /** A Float64Array of length n for `key`, reused while n stays the same. */
+  floats(key: string, n: number): Float64Array {
+    let out = this.float64.get(key);
+    if (out?.length !== n) this.float64.set(key, (out = new Float64Array(n)));
+    return out;
+  }
+}
+
+/** Fresh arrays, for views that are kept (slices). */
+const FRESH = {
+  ints: (_key: string, n: number): Int32Array => new Int32Array(n),
+  floats: (_key: string, n: number): Float64Array => new Float64Array(n),
+};
+
+/** Copies `source` at `indices` into `out`. */
+function gather<T extends Int32Array | Float64Array>(source: T, indices: Int32Array, out: T): T {
   for (let i = 0; i < indices.length; i++) out[i] = source[indices[i] as number] as number;
   return out;
 }
 
-/** A row-major matrix's rows at `indices`. */
-function gatherRows(matrix: Float64Array, k: number, indices: Int32Array): Float64Array {
-  const out = new Float64Array(indices.length * k);
+/** A row-major matrix's rows at `indices`, into `out`. */
+function gatherRows(matrix: Float64Array, k: number, indices: Int32Array, out: Float64Array): Float64Array {
   for (let i = 0; i < indices.length; i++) {
     const from = (indices[i] as number) * k;
-    for (let j = 0; j < k; j++) out[i * k + j] = matrix[from + j] as number;
+    const to = i * k;
+    for (let j = 0; j < k; j++) out[to + j] = matrix[from + j] as number;
   }
   return out;
 }
 
-/** The view restricted to `indices` (a slice or a resample), as fresh typed arrays. */
-export function subView(view: MetricView, indices: Int32Array): MetricView {
-  const f64 = (n: number): Float64Array => new Float64Array(n);
+/**
+ * The view restricted to `indices` (a slice or a resample). Only the outputs `needs` names are
+ * copied (the others are left out of the view): a labels metric never pays for the probability
+ * matrix. With `buffers`, the arrays are reused between calls, so the view is valid only until the
+ * next call with the same buffers.
+ */
+export function subView(
+  view: MetricView,
+  indices: Int32Array,
+  needs: ViewNeeds = 'all',
+  buffers: Pick<ViewBuffers, 'ints' | 'floats'> = FRESH,
+): MetricView {
+  const n = indices.length;
   if (view.kind === 'numeric') {
     return {
       kind: 'numeric',
-      truth: gather(view.truth, indices, f64),
-      predictions: gather(view.predictions, indices, f64),
+      truth: gather(view.truth, indices, buffers.floats('truth', n)),
+      predictions: gather(view.predictions, indices, buffers.floats('predictions', n)),
     };
   }
   const p = view.predictions;
+  const wantsProbabilities = needs === 'all' || needs === 'probabilities';
+  // Binary probability metrics read the positive-class column from `scores` (Brier).
+  const wantsScores = needs !== 'labels';
   const predictions: ClassPredictions = {
-    labels: gather(p.labels, indices, (n) => new Int32Array(n)),
-    probabilities: p.probabilities === undefined ? undefined : gatherRows(p.probabilities, view.k, indices),
-    scores: p.scores === undefined ? undefined : gather(p.scores, indices, f64),
+    labels: gather(p.labels, indices, buffers.ints('labels', n)),
+    probabilities:
+      p.probabilities === undefined || !wantsProbabilities
+        ? undefined
+        : gatherRows(p.probabilities, view.k, indices, buffers.floats('probabilities', n * view.k)),
+    scores:
+      p.scores === undefined || !wantsScores
+        ? undefined
+        : gather(p.scores, indices, buffers.floats('scores', n)),
     scoresAreProbabilities: p.scoresAreProbabilities,
   };
-  return { ...view, truth: gather(view.truth, indices, (n) => new Int32Array(n)), predictions };
+  return { ...view, truth: gather(view.truth, indices, buffers.ints('truth', n)), predictions };
 }

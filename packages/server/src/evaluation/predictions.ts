@@ -120,6 +120,20 @@ export interface ClassReadOptions {
   batchSize: number;
 }
 
+/** Read options plus what is fixed for the whole read, computed once instead of per row. */
+interface ReadContext extends ClassReadOptions {
+  model: string;
+  /** `models.<id>.probabilities`, the field named by probability errors. */
+  probabilityField: string;
+  /** The code in `index` of each sorted dataset class: the class of each array position. */
+  datasetCodes: Int32Array;
+  /** The previous map row's keys and their codes, by position. */
+  lastKeys: string[];
+  lastCodes: number[];
+  /** Codes of predicted labels by value, skipping the index's per-row String() of numeric labels. */
+  labelCodes: Map<ClassValue, number>;
+}
+
 /** Reads a classifier's outputs; the first output row decides whether probabilities / scores are expected. */
 export async function classPredictions(
   entry: EvaluatedModel,
@@ -128,9 +142,18 @@ export async function classPredictions(
 ): Promise<RawClassPredictions> {
   const n = rows.length;
   const raw: RawClassPredictions = { labels: new Int32Array(n) };
+  const context: ReadContext = {
+    ...options,
+    model: entry.id,
+    probabilityField: `models.${entry.id}.probabilities`,
+    datasetCodes: Int32Array.from(options.datasetClasses, (c) => options.index.code(c)),
+    lastKeys: [],
+    lastCodes: [],
+    labelCodes: new Map(),
+  };
   await predictInBatches(entry, rows, options.batchSize, (output, i) => {
     if (i === 0) shapeFromFirstRow(raw, output, options.scoreField, n);
-    readClassRow(entry.id, output, i, raw, options);
+    readClassRow(output, i, raw, context);
   });
   return raw;
 }
@@ -142,82 +165,105 @@ function shapeFromFirstRow(raw: RawClassPredictions, output: OutputRow, scoreFie
 }
 
 /** Reads one output row into `raw`. */
-function readClassRow(
-  model: string,
-  output: OutputRow,
-  i: number,
-  raw: RawClassPredictions,
-  o: ClassReadOptions,
-): void {
+function readClassRow(output: OutputRow, i: number, raw: RawClassPredictions, o: ReadContext): void {
   let argmax: ClassValue | undefined;
-  if (raw.columns !== undefined) argmax = readProbabilities(model, output.probabilities, i, raw, o);
-  if (raw.scores !== undefined) raw.scores[i] = finiteOutput(model, output, o.scoreField, i);
+  if (raw.columns !== undefined) argmax = readProbabilities(output.probabilities, i, raw, o);
+  if (raw.scores !== undefined) raw.scores[i] = finiteOutput(o.model, output, o.scoreField, i);
   const label = output[o.labelField];
   const value = isClassValue(label) ? label : argmax;
   if (value === undefined) {
     throw invalidArgument(
-      `models.${model}.${o.labelField}`,
-      `model '${model}' returned ${o.labelField} = ${String(label)} at row ${i} and no probabilities`,
+      `models.${o.model}.${o.labelField}`,
+      `model '${o.model}' returned ${o.labelField} = ${String(label)} at row ${i} and no probabilities`,
     );
   }
-  raw.labels[i] = o.index.code(value);
+  let code = o.labelCodes.get(value);
+  if (code === undefined) o.labelCodes.set(value, (code = o.index.code(value)));
+  raw.labels[i] = code;
 }
 
-/** Stores one row's probabilities (map class → p, or array in sorted label order) and returns the argmax class. */
-function readProbabilities(
-  model: string,
-  value: unknown,
-  i: number,
-  raw: RawClassPredictions,
-  o: ClassReadOptions,
-): ClassValue {
-  const field = `models.${model}.probabilities`;
-  const entries = probabilityEntries(value, o.datasetClasses, field, model, i);
+/**
+ * Stores one row's probabilities (map class → p, or array in sorted label order) and returns the
+ * argmax class (the first of equal maxima, in the map's key order or the array's order). Walks the
+ * value in place: no per-row entry arrays.
+ */
+function readProbabilities(value: unknown, i: number, raw: RawClassPredictions, o: ReadContext): ClassValue {
   let best: ClassValue | undefined;
   let bestP = -Infinity;
   let sum = 0;
-  for (const [cls, p] of entries) {
-    if (typeof p !== 'number' || !Number.isFinite(p) || p < 0 || p > 1) {
+  if (Array.isArray(value)) {
+    if (value.length !== o.datasetClasses.length) {
       throw invalidArgument(
-        field,
-        `model '${model}' returned probability ${String(p)} for class ${String(cls)} at row ${i}`,
+        o.probabilityField,
+        `model '${o.model}' returned ${value.length} probabilities at row ${i}; the label column has ${o.datasetClasses.length} classes`,
       );
     }
-    const code = o.index.code(cls);
-    const columns = raw.columns as (Float64Array | undefined)[];
-    const column = columns[code] ?? (columns[code] = new Float64Array(raw.labels.length));
-    column[i] = p;
-    sum += p;
-    if (p > bestP) [best, bestP] = [cls, p];
+    for (let j = 0; j < value.length; j++) {
+      const cls = o.datasetClasses[j] as ClassValue;
+      const p = storeProbability(value[j], cls, o.datasetCodes[j] as number, i, raw, o);
+      sum += p;
+      if (p > bestP) {
+        best = cls;
+        bestP = p;
+      }
+    }
+  } else if (value !== null && typeof value === 'object') {
+    const map = value as Record<string, unknown>;
+    // Object.entries' keys and order, without its per-class pair arrays (for-in is no faster: V8
+    // collects integer-like keys such as "0", "1" into a fresh array for it too).
+    const keys = Object.keys(map);
+    for (let j = 0; j < keys.length; j++) {
+      const cls = keys[j] as string;
+      const p = storeProbability(map[cls], cls, keyCode(o, j, cls), i, raw, o);
+      sum += p;
+      if (p > bestP) {
+        best = cls;
+        bestP = p;
+      }
+    }
+  } else {
+    throw invalidArgument(o.probabilityField, `model '${o.model}' returned no probabilities at row ${i}`);
   }
   // numpy.allclose's tolerance, as the stats functions use; caught here so the error names the model.
   if (Math.abs(1 - sum) > 1e-8 + 1e-5 * sum) {
-    throw invalidArgument(field, `model '${model}' returned probabilities summing to ${sum} at row ${i}`);
+    throw invalidArgument(
+      o.probabilityField,
+      `model '${o.model}' returned probabilities summing to ${sum} at row ${i}`,
+    );
   }
   if (best === undefined)
-    throw invalidArgument(field, `model '${model}' returned no probabilities at row ${i}`);
+    throw invalidArgument(o.probabilityField, `model '${o.model}' returned no probabilities at row ${i}`);
   return best;
 }
 
-/** A probabilities output as (class, p) pairs. */
-function probabilityEntries(
-  value: unknown,
-  datasetClasses: readonly ClassValue[],
-  field: string,
-  model: string,
+/** The class code of the j-th key of a probability map; rows nearly always repeat the previous row's keys. */
+function keyCode(o: ReadContext, j: number, key: string): number {
+  if (o.lastKeys[j] === key) return o.lastCodes[j] as number;
+  const code = o.index.code(key);
+  o.lastKeys[j] = key;
+  o.lastCodes[j] = code;
+  return code;
+}
+
+/** Checks one probability and stores it in its class's column (created on first use); returns it. */
+function storeProbability(
+  p: unknown,
+  cls: ClassValue,
+  code: number,
   i: number,
-): [ClassValue, unknown][] {
-  if (Array.isArray(value)) {
-    if (value.length !== datasetClasses.length) {
-      throw invalidArgument(
-        field,
-        `model '${model}' returned ${value.length} probabilities at row ${i}; the label column has ${datasetClasses.length} classes`,
-      );
-    }
-    return value.map((p, j) => [datasetClasses[j] as ClassValue, p]);
+  raw: RawClassPredictions,
+  o: ReadContext,
+): number {
+  if (typeof p !== 'number' || !Number.isFinite(p) || p < 0 || p > 1) {
+    throw invalidArgument(
+      o.probabilityField,
+      `model '${o.model}' returned probability ${String(p)} for class ${String(cls)} at row ${i}`,
+    );
   }
-  if (value !== null && typeof value === 'object') return Object.entries(value);
-  throw invalidArgument(field, `model '${model}' returned no probabilities at row ${i}`);
+  const columns = raw.columns as (Float64Array | undefined)[];
+  const column = columns[code] ?? (columns[code] = new Float64Array(raw.labels.length));
+  column[i] = p;
+  return p;
 }
 
 /** A classifier's predictions in sorted class codes, ready for the metrics. */

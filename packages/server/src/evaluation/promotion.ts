@@ -21,15 +21,14 @@ import {
 } from '@slipway/contracts';
 import { Value } from 'typebox/value';
 import { resolveModelSource } from '../registry/model-source.js';
+import { EVALUATION_POLICY_TAG } from '../registry/protected-aliases.js';
+import { validateAlias } from '../registry/registry-validation.js';
 import { LIMITS } from '../tracking/tracking-limits.js';
 import { datasetFormat } from './dataset-source.js';
 import type { EvaluationService } from './evaluation-service.js';
 import { scoringSettings } from './evaluation-service.js';
 import { requireMetricName } from './metrics.js';
 import { resolveVersion } from './model-loader.js';
-
-/** Registered-model tag holding the evaluation policy as JSON. */
-export const POLICY_TAG = 'slipway.evaluation_policy';
 
 /** Policies and gated promotion, on top of the evaluation service. */
 export class PromotionService {
@@ -46,6 +45,7 @@ export class PromotionService {
     if (baseline.name === name) {
       throw invalidArgument('baseline.name', 'the baseline must be another registered model');
     }
+    (policy.protectedAliases ?? []).forEach((alias, i) => validateAlias(alias, `protectedAliases[${i}]`));
     datasetFormat(policy.dataset.uri, policy.dataset.format, 'dataset');
     const path = await resolveModelSource(
       policy.dataset.uri,
@@ -62,14 +62,14 @@ export class PromotionService {
         `the policy is ${json.length} characters as JSON; at most ${LIMITS.maxTagValueLength} are stored`,
       );
     }
-    await registry.setRegisteredModelTag(name, POLICY_TAG, json);
+    await registry.setRegisteredModelTag(name, EVALUATION_POLICY_TAG, json);
     return policy;
   }
 
   /** The model's policy; NOT_FOUND when it has none, FAILED_PRECONDITION when the tag was corrupted. */
   async getPolicy(name: string): Promise<EvaluationPolicy> {
     const model = await this.evaluations.registry.getRegisteredModel(name);
-    const raw = model.tags[POLICY_TAG];
+    const raw = model.tags[EVALUATION_POLICY_TAG];
     if (raw === undefined)
       throw notFound(`Registered model '${name}' has no evaluation policy`, { field: 'name' });
     let parsed: unknown;
@@ -81,7 +81,7 @@ export class PromotionService {
     if (!Value.Check(EvaluationPolicySchema, parsed)) {
       throw new SlipwayError(
         'FAILED_PRECONDITION',
-        `The ${POLICY_TAG} tag of '${name}' does not hold a valid evaluation policy; set it again`,
+        `The ${EVALUATION_POLICY_TAG} tag of '${name}' does not hold a valid evaluation policy; set it again`,
         { field: 'name' },
       );
     }
@@ -91,7 +91,7 @@ export class PromotionService {
   /** Removes the model's policy; NOT_FOUND when it has none. */
   async deletePolicy(name: string): Promise<void> {
     await this.getPolicy(name);
-    await this.evaluations.registry.deleteRegisteredModelTag(name, POLICY_TAG);
+    await this.evaluations.registry.deleteRegisteredModelTag(name, EVALUATION_POLICY_TAG);
   }
 
   /**
@@ -134,6 +134,7 @@ export class PromotionService {
           version,
           ...(request.reason === undefined ? {} : { reason: request.reason }),
           gate: gateEvidence(evaluation, forced),
+          viaGate: true,
         },
         actor,
       );

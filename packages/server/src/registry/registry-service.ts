@@ -24,6 +24,7 @@ import type { ArtifactStore } from '../tracking/artifact-store.js';
 import { decodePageToken } from '../tracking/page-token.js';
 import { pageOf, type Page, type TrackingService } from '../tracking/tracking-service.js';
 import { resolveMaxResults } from '../tracking/tracking-validation.js';
+import { protectedAliasesOf } from './protected-aliases.js';
 import { AliasCache } from './alias-cache.js';
 import { assertValidContract, compareContracts } from './contract-compat.js';
 import { copyPackage, inspectPackage, verifyPackage } from './model-package.js';
@@ -101,6 +102,11 @@ export interface SetAliasInput {
   /** Move even when the new version's contract breaks the current one's. */
   force?: boolean;
   gate?: GateResult;
+  /**
+   * Set only by gated promotion (never from a request body): the move went through the model's
+   * gate, which is the only way to move an alias its evaluation policy protects.
+   */
+  viaGate?: boolean;
 }
 
 /** The outcome of an alias move: the audit event and the contract check that allowed it. */
@@ -414,6 +420,14 @@ export class RegistryService {
     const name = validateModelName(input.name);
     const alias = validateAlias(input.alias);
     const model = await this.getRegisteredModel(name);
+    if (input.viaGate !== true && protectedAliasesOf(model.tags).includes(alias)) {
+      throw new SlipwayError(
+        'FAILED_PRECONDITION',
+        `Alias '${alias}' of '${name}' is protected by its evaluation policy: only a gated promotion ` +
+          `moves it (slipway models promote ${name} ${input.version} --alias ${alias}).`,
+        { field: 'alias' },
+      );
+    }
     const mode = compatibilityModeOf(model.tags[COMPATIBILITY_TAG]);
     const target = await this.getModelVersion(name, validateVersion(input.version));
     for (let attempt = 0; attempt < MAX_ALIAS_ATTEMPTS; attempt++) {

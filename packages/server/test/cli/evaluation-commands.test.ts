@@ -612,8 +612,14 @@ describe('slipway baselines, eval, models gate and promote', () => {
       'accuracy',
       '--margin',
       '0.05',
+      '--protect',
+      'champion',
     ]);
     expect(set.code, set.err).toBeUndefined();
+    expect(set.out).toMatch(/Protected aliases: +champion \(only a gated promotion moves them\)/);
+    const ungated = await cli(['models', 'alias', 'churn', 'champion', '1', '--force']);
+    expect(ungated.code).toBe(1);
+    expect(ungated.err).toMatch(/protected by its evaluation policy/);
 
     const promoted = await cli([
       'models',

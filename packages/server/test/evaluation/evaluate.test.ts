@@ -182,11 +182,21 @@ describe('evaluateModels: multiclass and regression', () => {
     );
     const matrix = rows.flatMap((r) => multiclassProbabilities(r.x as number));
     expect(report.classes).toEqual(['a', 'b', 'c']);
+    const macro = precisionRecallF1(y, labels, { average: 'macro' });
+    const micro = precisionRecallF1(y, labels, { average: 'micro' });
+    const weighted = precisionRecallF1(y, labels, { average: 'weighted' });
     expect(report.models[0]?.metrics).toEqual({
       accuracy: accuracy(y, labels),
       balancedAccuracy: balancedAccuracy(y, labels),
-      macroF1: precisionRecallF1(y, labels, { average: 'macro' }).f1,
-      weightedF1: precisionRecallF1(y, labels, { average: 'weighted' }).f1,
+      macroF1: macro.f1,
+      weightedF1: weighted.f1,
+      macroPrecision: macro.precision,
+      macroRecall: macro.recall,
+      microPrecision: micro.precision,
+      microRecall: micro.recall,
+      microF1: micro.f1,
+      weightedPrecision: weighted.precision,
+      weightedRecall: weighted.recall,
       rocAucOvr: rocAucOvr(y, matrix),
       logLoss: logLoss(y, matrix),
     });

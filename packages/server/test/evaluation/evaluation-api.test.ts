@@ -337,6 +337,7 @@ describe('policies and gated promotion', () => {
     baseline: { name: 'churn-rules', version: '1' },
     gate: { metric: 'accuracy', direction: 'higher', margin: { kind: 'absolute', value: 0.02 } },
     slices: [{ column: 'region' }],
+    protectedAliases: ['champion'],
   });
 
   it('refuses promotion while the model has no policy', async () => {
@@ -358,6 +359,27 @@ describe('policies and gated promotion', () => {
     });
     errorOf(badBaseline, 404, 'NOT_FOUND');
     expect(ok(await api('GET', '/models/churn/evaluation-policy'))['policy']).toEqual(policy());
+  });
+
+  it('refuses every ungated move of a protected alias, native and MLflow alike', async () => {
+    const native = await api('PUT', '/models/churn/aliases/champion', { version: '1', force: true });
+    expect(errorOf(native, 409, 'FAILED_PRECONDITION').details['field']).toBe('alias');
+    const mlflow = await platform.app.inject({
+      method: 'POST',
+      url: '/api/2.0/mlflow/registered-models/alias',
+      payload: { name: 'churn', alias: 'champion', version: '1' },
+    });
+    expect(mlflow.statusCode).toBeGreaterThanOrEqual(400);
+    expect(mlflow.body).toMatch(/protected by its evaluation policy/);
+    ok(await api('PUT', '/models/churn/aliases/staging', { version: '1' }));
+  });
+
+  it('refuses a policy protecting an invalid alias name', async () => {
+    const reply = await api('PUT', '/models/churn/evaluation-policy', {
+      ...policy(),
+      protectedAliases: ['v1'],
+    });
+    expect(errorOf(reply, 400, 'INVALID_ARGUMENT').details['field']).toBe('protectedAliases[0]');
   });
 
   it('promotes a candidate that beats the baseline, recording the verdict in the alias event', async () => {
@@ -410,8 +432,9 @@ describe('policies and gated promotion', () => {
     expect(result.evaluation.promotion?.outcome).toBe('forced');
   });
 
-  it('deletes the policy', async () => {
+  it('deletes the policy, which unprotects its aliases', async () => {
     expect((await api('DELETE', '/models/churn/evaluation-policy')).status).toBe(204);
     errorOf(await api('GET', '/models/churn/evaluation-policy'), 404, 'NOT_FOUND');
+    ok(await api('PUT', '/models/churn/aliases/champion', { version: '1' }));
   });
 });
