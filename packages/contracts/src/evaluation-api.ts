@@ -76,7 +76,24 @@ const scoringFields = {
     Type.String({ minLength: 1, description: 'Default label (classification) or prediction (regression).' }),
   ),
   scoreField: Type.Optional(
-    Type.String({ minLength: 1, description: 'Binary ranking score read when there are no probabilities.' }),
+    Type.String({
+      minLength: 1,
+      description:
+        'Binary: ranking score read when there are no probabilities. Ranking: the score rows are ranked by ' +
+        '(default score, else prediction when the model returns no score).',
+    }),
+  ),
+  queryColumn: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description: 'Ranking (required there, refused elsewhere): the query id column.',
+    }),
+  ),
+  k: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      description: "Ranking: cutoff of every metric (NDCG@k, MAP@k, …); default each query's whole list.",
+    }),
   ),
   positiveLabel: Type.Optional(ClassValueSchema),
   slices: Type.Optional(Type.Array(SliceSpecSchema)),
@@ -280,6 +297,9 @@ export type PromoteResponse = Static<typeof PromoteResponseSchema>;
 // Baselines
 // ---------------------------------------------------------------------------------------------
 
+/** Tasks a baseline can be fitted for: every evaluation task but ranking. */
+export const FITTABLE_BASELINE_TASKS = ['binary', 'multiclass', 'regression'] as const;
+
 /** Kinds of baseline that can be fitted from a dataset. */
 export const FITTABLE_BASELINE_KINDS = ['constant', 'rules'] as const;
 
@@ -287,7 +307,9 @@ export const FITTABLE_BASELINE_KINDS = ['constant', 'rules'] as const;
 export const BaselineFitSchema = Type.Object(
   {
     kind: Type.Enum(FITTABLE_BASELINE_KINDS),
-    task: EvaluationTaskSchema,
+    task: Type.Enum(FITTABLE_BASELINE_TASKS, {
+      description: 'Ranking baselines are declared with a spec (e.g. rules returning score), not fitted.',
+    }),
     labelColumn: Type.String({ minLength: 1 }),
     dataset: DatasetRefSchema,
     strategy: Type.Optional(

@@ -7,14 +7,15 @@
 import Type, { type Static } from 'typebox';
 
 /** What kind of target a label column holds. */
-export const EVALUATION_TASKS = ['binary', 'multiclass', 'regression'] as const;
+export const EVALUATION_TASKS = ['binary', 'multiclass', 'regression', 'ranking'] as const;
 
 /** What kind of target a label column holds. */
 export type EvaluationTask = (typeof EVALUATION_TASKS)[number];
 
 /** Schema of an evaluation task. */
 export const EvaluationTaskSchema = Type.Enum(EVALUATION_TASKS, {
-  description: 'binary or multiclass classification, or regression.',
+  description:
+    'binary or multiclass classification, regression, or ranking (rows grouped by query id, graded relevance labels).',
 });
 
 /** Schema of a class label as it appears in a label column or a model's output. */
@@ -257,6 +258,9 @@ export const SliceReportSchema = Type.Object(
     value: Type.Optional(Type.Union([ClassValueSchema, Type.Null()])),
     range: Type.Optional(Type.Object({ lower: Bound, upper: Bound }, { additionalProperties: false })),
     rows: Type.Integer({ minimum: 0 }),
+    queries: Type.Optional(
+      Type.Integer({ minimum: 0, description: 'Ranking: the queries (distinct query ids) among the rows.' }),
+    ),
     small: Type.Boolean({ description: 'True when rows < minSliceRows: too noisy to act on.' }),
     models: Type.Record(Type.String(), MetricValuesSchema),
   },
@@ -292,6 +296,12 @@ export const BootstrapReportSchema = Type.Object(
     resamples: Type.Integer(),
     seed: Type.Number(),
     confidence: Type.Number(),
+    resampledQueries: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        description: 'Ranking: the bootstrap resampled this many queries (not rows) with replacement.',
+      }),
+    ),
     models: Type.Record(Type.String(), ConfidenceIntervalSchema),
     differences: Type.Array(PairedReportSchema),
   },
@@ -299,6 +309,25 @@ export const BootstrapReportSchema = Type.Object(
 );
 /** Bootstrap intervals of the headline metric. */
 export type BootstrapReport = Static<typeof BootstrapReportSchema>;
+
+/** Schema of what a ranking evaluation grouped and cut at. */
+export const RankingInfoSchema = Type.Object(
+  {
+    queryColumn: Type.String(),
+    k: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()], {
+      description: "The cutoff of every metric; null = each query's whole list.",
+    }),
+    queries: Type.Integer({ minimum: 1, description: 'Distinct query ids; every one is averaged over.' }),
+    queriesWithoutRelevant: Type.Integer({
+      minimum: 0,
+      description:
+        'Queries with no row of relevance > 0: they score 0 on every metric and stay in the means.',
+    }),
+  },
+  { additionalProperties: false },
+);
+/** What a ranking evaluation grouped and cut at. */
+export type RankingInfo = Static<typeof RankingInfoSchema>;
 
 /** Schema of an evaluation report. */
 export const EvaluationReportSchema = Type.Object(
@@ -308,6 +337,7 @@ export const EvaluationReportSchema = Type.Object(
     labelColumn: Type.String(),
     classes: Type.Optional(Type.Array(ClassValueSchema)),
     positiveLabel: Type.Optional(ClassValueSchema),
+    ranking: Type.Optional(RankingInfoSchema),
     minSliceRows: Type.Number(),
     models: Type.Array(ModelReportSchema),
     slices: Type.Array(SliceGroupReportSchema),

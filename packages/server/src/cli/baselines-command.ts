@@ -7,12 +7,11 @@ import { readFile } from 'node:fs/promises';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import {
-  EVALUATION_TASKS,
   FITTABLE_BASELINE_KINDS,
+  FITTABLE_BASELINE_TASKS,
   SlipwayError,
   type BaselineFit,
   type CreateBaselineRequest,
-  type EvaluationTask,
 } from '@slipway/contracts';
 import { baselineSummary, parseFiniteNumber } from './evaluation-output.js';
 import { addModelsOptions } from './models-command.js';
@@ -23,7 +22,7 @@ import { resolveOrCreateExperimentId, uploadDataset } from './uploads.js';
 interface CreateFlags extends ClientFlags {
   user?: string;
   kind?: (typeof FITTABLE_BASELINE_KINDS)[number];
-  task?: EvaluationTask;
+  task?: (typeof FITTABLE_BASELINE_TASKS)[number];
   label?: string;
   dataset?: string;
   strategy?: 'majority' | 'mean' | 'median' | 'quantile';
@@ -55,7 +54,7 @@ function registerCreate(parent: Command, deps: CliDeps): void {
     )
     .argument('<name>', 'registered model to add the baseline version to')
     .addOption(new Option('--kind <kind>', 'baseline to fit').choices([...FITTABLE_BASELINE_KINDS]))
-    .addOption(new Option('--task <task>', 'what the label is').choices([...EVALUATION_TASKS]))
+    .addOption(new Option('--task <task>', 'what the label is').choices([...FITTABLE_BASELINE_TASKS]))
     .option('--label <column>', 'the label column')
     .option('--dataset <file>', 'labelled .csv, .jsonl or .parquet file to fit on (or a runs:/ URI)')
     .addOption(

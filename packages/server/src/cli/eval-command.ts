@@ -52,6 +52,9 @@ interface EvalFlags extends ClientFlags {
   relativeMargin?: boolean;
   positiveLabel?: ClassValue;
   predictionField?: string;
+  scoreField?: string;
+  queryColumn?: string;
+  k?: number;
   experiment: string;
 }
 
@@ -88,7 +91,7 @@ export function registerEvalCommand(program: Command, deps: CliDeps): void {
     )
     .option(
       '--headline <metric>',
-      'metric that gets intervals (default: the gate metric, else accuracy / rmse)',
+      'metric that gets intervals (default: the gate metric, else accuracy / rmse / ndcg)',
     )
     .option('--confidence <level>', 'confidence level of the intervals', parseConfidence, 0.95)
     .option('--seed <n>', 'bootstrap seed', parseFiniteNumber, DEFAULT_SEED)
@@ -114,6 +117,16 @@ export function registerEvalCommand(program: Command, deps: CliDeps): void {
     .option(
       '--prediction-field <field>',
       'the model output read as the prediction (default label / prediction)',
+    )
+    .option(
+      '--score-field <field>',
+      'binary: the score read without probabilities; ranking: the score ranked by (default score, else prediction)',
+    )
+    .option('--query-column <column>', 'ranking: the query id column rows are grouped by (required there)')
+    .option(
+      '--k <n>',
+      "ranking: cutoff of every metric, e.g. NDCG@10 (default: each query's whole list)",
+      parsePositiveInt,
     )
     .option(
       '--experiment <id|name>',
@@ -177,6 +190,9 @@ function evaluationRequestOf(flags: EvalFlags): Omit<CreateEvaluationRequest, 'd
   if (flags.minSliceRows !== undefined) request.minSliceRows = flags.minSliceRows;
   if (flags.positiveLabel !== undefined) request.positiveLabel = flags.positiveLabel;
   if (flags.predictionField !== undefined) request.predictionField = flags.predictionField;
+  if (flags.scoreField !== undefined) request.scoreField = flags.scoreField;
+  if (flags.queryColumn !== undefined) request.queryColumn = flags.queryColumn;
+  if (flags.k !== undefined) request.k = flags.k;
   if (bootstrap) request.bootstrap = bootstrap;
   if (gate) request.gate = gate;
   return request;

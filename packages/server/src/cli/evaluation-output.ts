@@ -126,6 +126,7 @@ export function defaultDirection(metric: string): 'higher' | 'lower' | undefined
 
 /** The metric reported first when no headline is named. */
 export function defaultHeadline(task: EvaluationTask): string {
+  if (task === 'ranking') return 'ndcg';
   return task === 'regression' ? 'rmse' : 'accuracy';
 }
 
@@ -267,8 +268,10 @@ export function bootstrapSection(report: EvaluationReport): string {
   const boot = report.bootstrap;
   if (!boot) return '';
   const level = `${formatPercent(boot.confidence)} CI`;
+  const unit =
+    boot.resampledQueries === undefined ? '' : `, resampling ${plural(boot.resampledQueries, 'query')}`;
   const lines = [
-    `Bootstrap ${level} of ${boot.headline} (${boot.resamples} resamples, seed ${boot.seed})\n`,
+    `Bootstrap ${level} of ${boot.headline} (${boot.resamples} resamples${unit}, seed ${boot.seed})\n`,
     formatTable(
       ['MODEL', 'ESTIMATE', 'LOWER', 'UPPER', 'DROPPED'],
       report.models
@@ -307,6 +310,7 @@ export function bootstrapSection(report: EvaluationReport): string {
 /** Per slicing column: each slice's rows and every model's headline metric; small slices flagged. */
 export function slicesSection(report: EvaluationReport, headline: string | undefined): string {
   const metric = headline ?? '';
+  const ranking = report.task === 'ranking';
   const out: string[] = [];
   for (const [i, group] of report.slices.entries()) {
     const small = group.slices.filter((s) => s.small).length;
@@ -317,10 +321,11 @@ export function slicesSection(report: EvaluationReport, headline: string | undef
     );
     out.push(
       formatTable(
-        ['SLICE', 'ROWS', ...report.models.map(modelHeader)],
+        ['SLICE', 'ROWS', ...(ranking ? ['QUERIES'] : []), ...report.models.map(modelHeader)],
         group.slices.map((s) => [
           s.small ? `${s.label} *` : s.label,
           String(s.rows),
+          ...(ranking ? [String(s.queries ?? '-')] : []),
           ...report.models.map((m) => formatMetric(s.models[m.id]?.[metric])),
         ]),
       ),
@@ -345,6 +350,13 @@ function taskLine(report: EvaluationReport): string {
   const parts = [`${report.task}, label column ${report.labelColumn}`];
   if (report.classes) parts.push(`classes ${report.classes.map(String).join(', ')}`);
   if (report.positiveLabel !== undefined) parts.push(`positive label ${String(report.positiveLabel)}`);
+  if (report.ranking) {
+    const r = report.ranking;
+    parts.push(
+      `query column ${r.queryColumn}, ${plural(r.queries, 'query')} ` +
+        `(${r.queriesWithoutRelevant} without a relevant row), k ${r.k ?? 'whole list'}`,
+    );
+  }
   return parts.join('; ');
 }
 
@@ -370,7 +382,12 @@ export function policySummary(name: string, policy: EvaluationPolicy): string {
   const { gate } = policy;
   const fields: [string, string][] = [
     ['Dataset', policy.dataset.uri],
-    ['Task', `${policy.task}, label column ${policy.labelColumn}`],
+    [
+      'Task',
+      `${policy.task}, label column ${policy.labelColumn}` +
+        (policy.queryColumn === undefined ? '' : `, query column ${policy.queryColumn}`) +
+        (policy.k === undefined ? '' : `, k ${policy.k}`),
+    ],
     ['Baseline', formatModelRef(policy.baseline)],
     ['Gate', gateLine(gate)],
   ];

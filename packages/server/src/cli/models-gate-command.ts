@@ -63,6 +63,9 @@ interface GateSetFlags extends GateCommandFlags {
   seed: number;
   positiveLabel?: ClassValue;
   predictionField?: string;
+  scoreField?: string;
+  queryColumn?: string;
+  k?: number;
   experiment: string;
   protect: string[];
 }
@@ -140,6 +143,16 @@ function registerGateSet(parent: Command, deps: CliDeps, addOptions: AddOptions)
       'the model output read as the prediction (default label / prediction)',
     )
     .option(
+      '--score-field <field>',
+      'binary: the score read without probabilities; ranking: the score ranked by (default score, else prediction)',
+    )
+    .option('--query-column <column>', 'ranking: the query id column rows are grouped by (required there)')
+    .option(
+      '--k <n>',
+      "ranking: cutoff of every metric, e.g. NDCG@10 (default: each query's whole list)",
+      parsePositiveInt,
+    )
+    .option(
       '--experiment <id|name>',
       'experiment of the dataset upload run (created when missing)',
       EVALUATION_EXPERIMENT,
@@ -174,6 +187,9 @@ function registerGateSet(parent: Command, deps: CliDeps, addOptions: AddOptions)
     if (flags.minSliceRows !== undefined) policy.minSliceRows = flags.minSliceRows;
     if (flags.positiveLabel !== undefined) policy.positiveLabel = flags.positiveLabel;
     if (flags.predictionField !== undefined) policy.predictionField = flags.predictionField;
+    if (flags.scoreField !== undefined) policy.scoreField = flags.scoreField;
+    if (flags.queryColumn !== undefined) policy.queryColumn = flags.queryColumn;
+    if (flags.k !== undefined) policy.k = flags.k;
     if (bootstrap) policy.bootstrap = bootstrap;
     if (flags.protect.length > 0) policy.protectedAliases = flags.protect;
     const stored = await client.models.setEvaluationPolicy(name, policy);

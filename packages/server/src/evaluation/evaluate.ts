@@ -6,6 +6,7 @@
  */
 import { THRESHOLD_OBJECTIVES, invalidArgument } from '@slipway/contracts';
 import type { ResampleMetric } from '../stats/bootstrap.js';
+import { pairwiseSum } from '../stats/regression-metrics.js';
 import { bootstrapReport } from './intervals.js';
 import { ClassIndex, sortedCodes } from './classes.js';
 import type {
@@ -14,6 +15,7 @@ import type {
   EvaluateOptions,
   EvaluationReport,
   ModelReport,
+  RankingInfo,
   SliceGroupReport,
 } from './evaluation-types.js';
 import {
@@ -21,9 +23,12 @@ import {
   computeMetrics,
   metricFunction,
   metricNeeds,
+  rankingPerQuery,
+  rankingReportOf,
   requireMetricName,
   subView,
   type MetricView,
+  type RankingView,
 } from './metrics.js';
 import {
   DEFAULT_CALIBRATION_BINS,
@@ -39,6 +44,9 @@ import {
   finishClassPredictions,
   numericPredictions,
   numericTruth,
+  queryCodes,
+  rankingScores,
+  relevanceTruth,
   type RawClassPredictions,
 } from './predictions.js';
 import { checkSliceSpecs, sliceIndices } from './slices.js';
@@ -60,7 +68,11 @@ interface Scored {
 export async function evaluateModels(options: EvaluateOptions): Promise<EvaluationReport> {
   checkOptions(options);
   const prepared =
-    options.task === 'regression' ? await regressionViews(options) : await classificationViews(options);
+    options.task === 'regression'
+      ? await regressionViews(options)
+      : options.task === 'ranking'
+        ? await rankingViews(options)
+        : await classificationViews(options);
   const minSliceRows = options.minSliceRows ?? DEFAULT_MIN_SLICE_ROWS;
   const report: EvaluationReport = {
     task: options.task,
@@ -68,9 +80,10 @@ export async function evaluateModels(options: EvaluateOptions): Promise<Evaluati
     labelColumn: options.labelColumn,
     ...(prepared.classes === undefined ? {} : { classes: prepared.classes }),
     ...(prepared.positiveLabel === undefined ? {} : { positiveLabel: prepared.positiveLabel }),
+    ...(prepared.ranking === undefined ? {} : { ranking: prepared.ranking }),
     minSliceRows,
     models: prepared.scored.map((s) => modelReport(options, s, prepared.classes)),
-    slices: sliceReports(options, prepared.scored, minSliceRows),
+    slices: sliceReports(options, prepared, minSliceRows),
   };
   if (options.bootstrap !== undefined) {
     const spec = options.bootstrap;
@@ -78,7 +91,10 @@ export async function evaluateModels(options: EvaluateOptions): Promise<Evaluati
       ...s,
       metric: resampleMetric(options, s, spec.headline),
     }));
-    report.bootstrap = bootstrapReport(options.rows.length, spec, headlines);
+    // Ranking resamples queries, the independent unit: rows of one query are never split apart.
+    const queries = prepared.ranking?.queries;
+    report.bootstrap = bootstrapReport(queries ?? options.rows.length, spec, headlines);
+    if (queries !== undefined) report.bootstrap.resampledQueries = queries;
   }
   return report;
 }
@@ -102,6 +118,34 @@ function checkOptions(options: EvaluateOptions): void {
   }
   if (options.bootstrap !== undefined) checkBootstrap(options.task, options.bootstrap);
   checkDetailSettings(options);
+  checkRankingSettings(options);
+}
+
+/** `queryColumn` and `k` belong to ranking, which needs the former and has no use for class settings. */
+function checkRankingSettings(options: EvaluateOptions): void {
+  const { task, queryColumn, k } = options;
+  if (task !== 'ranking') {
+    if (queryColumn !== undefined) {
+      throw invalidArgument('queryColumn', `queryColumn applies to the ranking task only, not ${task}`);
+    }
+    if (k !== undefined) throw invalidArgument('k', `k applies to the ranking task only, not ${task}`);
+    return;
+  }
+  if (queryColumn === undefined || queryColumn === '') {
+    throw invalidArgument('queryColumn', 'the ranking task needs queryColumn, the column of query ids');
+  }
+  if (k !== undefined && !(Number.isInteger(k) && k >= 1)) {
+    throw invalidArgument('k', `k must be a positive integer, got ${String(k)}`);
+  }
+  if (options.predictionField !== undefined) {
+    throw invalidArgument(
+      'predictionField',
+      'ranking reads the score rows are ranked by from scoreField (default score, else prediction), not predictionField',
+    );
+  }
+  if (options.positiveLabel !== undefined) {
+    throw invalidArgument('positiveLabel', 'positiveLabel applies to the binary task only, not ranking');
+  }
 }
 
 /** The binary detail settings; checked for every task (a bad value is a mistake even where unused). */
@@ -139,11 +183,39 @@ function checkBootstrap(task: EvaluateOptions['task'], spec: BootstrapSpec): voi
   if (!Number.isFinite(spec.seed)) throw invalidArgument('bootstrap.seed', 'seed must be a finite number');
 }
 
-/** Views of every model plus the class facts of classification tasks. */
+/** Views of every model plus the class facts of classification tasks or the query facts of ranking. */
 interface Prepared {
   scored: Scored[];
   classes?: ClassValue[];
   positiveLabel?: ClassValue;
+  ranking?: RankingInfo;
+}
+
+/** Ranking: relevance, query codes (both checked before any model runs) and each model's scores. */
+async function rankingViews(options: EvaluateOptions): Promise<Prepared> {
+  const queryColumn = options.queryColumn as string;
+  const relevance = relevanceTruth(options.rows, options.labelColumn);
+  const queries = queryCodes(options.rows, queryColumn);
+  const scored: Scored[] = [];
+  for (const entry of options.models) {
+    const { scores } = await rankingScores(
+      entry,
+      options.rows,
+      options.scoreField,
+      options.batchSize ?? DEFAULT_BATCH_SIZE,
+    );
+    const view: RankingView = { kind: 'ranking', relevance, scores, queries: queries.codes, k: options.k };
+    scored.push({ id: entry.id, role: entry.role, view });
+  }
+  // Relevance and grouping are the same for every model, so any model's report gives the counts.
+  const first = rankingReportOf(scored[0]?.view as RankingView);
+  const ranking: RankingInfo = {
+    queryColumn,
+    k: options.k ?? null,
+    queries: queries.count,
+    queriesWithoutRelevant: first.queriesWithoutRelevant,
+  };
+  return { scored, ranking };
 }
 
 /** Regression: truth and predictions as Float64Arrays. */
@@ -244,7 +316,7 @@ function modelReport(options: EvaluateOptions, s: Scored, classes: ClassValue[] 
     id: s.id,
     role: s.role,
     hasProbabilities: classView?.predictions.probabilities !== undefined,
-    hasScores: classView?.predictions.scores !== undefined,
+    hasScores: s.view.kind === 'ranking' || classView?.predictions.scores !== undefined,
     metrics: computeMetrics(options.task, s.view),
     ...(classView === undefined || classes === undefined
       ? {}
@@ -258,14 +330,24 @@ function modelReport(options: EvaluateOptions, s: Scored, classes: ClassValue[] 
   };
 }
 
-/** Every model's metrics on every slice. */
-function sliceReports(options: EvaluateOptions, scored: Scored[], minSliceRows: number): SliceGroupReport[] {
+/**
+ * Every model's metrics on every slice. Ranking slices are regrouped: each query's rows within the
+ * slice form that query there, so a query split across slices counts in each, on its part of the rows.
+ */
+function sliceReports(
+  options: EvaluateOptions,
+  prepared: Prepared,
+  minSliceRows: number,
+): SliceGroupReport[] {
+  const { scored } = prepared;
+  const queryCodesOf = prepared.ranking === undefined ? undefined : (scored[0]?.view as RankingView).queries;
   return (options.slices ?? []).map((spec, s) => ({
     column: spec.column,
     ...(spec.buckets === undefined ? {} : { buckets: [...spec.buckets] }),
     slices: sliceIndices(spec, options.rows, `slices[${s}]`).map(({ indices, ...key }) => ({
       ...key,
       rows: indices.length,
+      ...(queryCodesOf === undefined ? {} : { queries: distinctQueries(queryCodesOf, indices) }),
       small: indices.length < minSliceRows,
       models: Object.fromEntries(
         scored.map((m) => [m.id, computeMetrics(options.task, subView(m.view, indices))]),
@@ -274,11 +356,37 @@ function sliceReports(options: EvaluateOptions, scored: Scored[], minSliceRows: 
   }));
 }
 
+/** The number of distinct query codes among the rows at `indices`. */
+function distinctQueries(codes: Int32Array, indices: Int32Array): number {
+  const seen = new Set<number>();
+  for (const i of indices) seen.add(codes[i] as number);
+  return seen.size;
+}
+
+/**
+ * A ranking headline over resampled queries: `indices` are query codes, and the statistic is the mean
+ * of the model's per-query values over them (whole-dataset per-query values, computed once). On the
+ * identity resample it equals the report's metric bit for bit (same values, same summation order).
+ */
+function rankingResampleMetric(s: Scored, headline: string): ResampleMetric {
+  const pick = rankingPerQuery(headline);
+  if (pick === undefined)
+    throw invalidArgument('bootstrap.headline', `'${headline}' is not a ranking metric`);
+  const values = Float64Array.from(rankingReportOf(s.view as RankingView).perQuery, pick);
+  let buffer = new Float64Array(values.length);
+  return (indices) => {
+    if (buffer.length !== indices.length) buffer = new Float64Array(indices.length);
+    for (let i = 0; i < indices.length; i++) buffer[i] = values[indices[i] as number] as number;
+    return pairwiseSum(buffer) / indices.length;
+  };
+}
+
 /**
  * The headline metric of one model as a resample metric; NaN where undefined so the bootstrap drops it.
  * Each resample copies only the outputs the metric reads, into arrays reused across resamples.
  */
 function resampleMetric(options: EvaluateOptions, s: Scored, headline: string): ResampleMetric {
+  if (s.view.kind === 'ranking') return rankingResampleMetric(s, headline);
   const fn = metricFunction(options.task, headline, s.view);
   if (fn === undefined) {
     throw invalidArgument(

@@ -178,6 +178,8 @@ export function scoringSettings(source: ScoringSettings): ScoringSettings {
     ...definedFields({
       predictionField: source.predictionField,
       scoreField: source.scoreField,
+      queryColumn: source.queryColumn,
+      k: source.k,
       positiveLabel: source.positiveLabel,
       slices: source.slices,
       minSliceRows: source.minSliceRows,

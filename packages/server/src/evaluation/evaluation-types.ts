@@ -26,6 +26,7 @@ export type {
   ModelDetails,
   ModelReport,
   PairedReport,
+  RankingInfo,
   SliceCheck,
   SliceGroupReport,
   SliceReport,
@@ -49,8 +50,15 @@ export interface EvaluateOptions {
   models: readonly EvaluatedModel[];
   /** Output field with the predicted label / value; default `label` (classification), `prediction` (regression). */
   predictionField?: string;
-  /** Output field with a binary ranking score, read when a model returns no probabilities; default `score`. */
+  /**
+   * Binary: output field with a ranking score, read when a model returns no probabilities; default `score`.
+   * Ranking: the score rows are ranked by; default `score`, else `prediction` when row 0 has no `score`.
+   */
   scoreField?: string;
+  /** Ranking (required there, refused for other tasks): the column of query ids rows are grouped by. */
+  queryColumn?: string;
+  /** Ranking: cutoff of every metric, a positive integer; default each query's whole list. */
+  k?: number;
   /** The positive class of a binary task; default the larger of the two classes. */
   positiveLabel?: ClassValue;
   slices?: readonly SliceSpec[];

@@ -25,6 +25,7 @@ import {
   residualQuantiles,
   rootMeanSquaredError,
 } from '../stats/regression-metrics.js';
+import { rankingMetrics, type QueryMetrics, type RankingReport } from '../stats/ranking-metrics.js';
 import type { Average, PrecisionRecallF1 } from '../stats/confusion.js';
 import type { EvaluationTask, MetricValues } from './evaluation-types.js';
 import type { ClassPredictions } from './predictions.js';
@@ -46,8 +47,22 @@ export interface NumericView {
   predictions: Float64Array;
 }
 
+/**
+ * Truth and one ranker's scores; `queries[i]` is row i's query code (codes numbered by first
+ * appearance in the dataset). Rows are regrouped by code on every view, so a slice's metrics are
+ * per query on the slice's rows.
+ */
+export interface RankingView {
+  kind: 'ranking';
+  relevance: Float64Array;
+  scores: Float64Array;
+  queries: Int32Array;
+  /** Cutoff of every metric; undefined = each query's whole list. */
+  k: number | undefined;
+}
+
 /** What a metric reads. */
-export type MetricView = ClassView | NumericView;
+export type MetricView = ClassView | NumericView | RankingView;
 
 /** A metric over a view; undefined when it has no value on these rows. */
 type MetricFn<V> = (view: V) => number | undefined;
@@ -153,6 +168,42 @@ const REGRESSION: Record<string, MetricFn<NumericView>> = {
   ),
 };
 
+/** Per-query metrics and their means, computed once per view (views are never mutated, as above). */
+const rankingCache = new WeakMap<RankingView, RankingReport>();
+
+/** `rankingMetrics` of a view: rows grouped by query code, every query averaged (none skipped). */
+export function rankingReportOf(v: RankingView): RankingReport {
+  let report = rankingCache.get(v);
+  if (report === undefined) {
+    report = rankingMetrics(
+      { queryIds: v.queries, relevance: v.relevance, scores: v.scores },
+      v.k === undefined ? {} : { k: v.k },
+    );
+    rankingCache.set(v, report);
+  }
+  return report;
+}
+
+/** A ranking metric: its mean over queries, and the per-query value the bootstrap averages. */
+interface RankingMetric {
+  mean: (report: RankingReport) => number;
+  perQuery: (q: QueryMetrics) => number;
+}
+
+/** Ranking metrics, all means over queries with equal weight; see docs/metrics.md. */
+const RANKING: Record<string, RankingMetric> = {
+  ndcg: { mean: (r) => r.ndcg, perQuery: (q) => q.ndcg },
+  map: { mean: (r) => r.map, perQuery: (q) => q.averagePrecision },
+  mrr: { mean: (r) => r.mrr, perQuery: (q) => q.reciprocalRank },
+  precision: { mean: (r) => r.precision, perQuery: (q) => q.precision },
+  recall: { mean: (r) => r.recall, perQuery: (q) => q.recall },
+};
+
+/** The per-query value of a ranking metric, or undefined for a name ranking does not define. */
+export function rankingPerQuery(name: string): ((q: QueryMetrics) => number) | undefined {
+  return RANKING[name]?.perQuery;
+}
+
 /** Log loss over the full probability matrix, so every class is a column even when absent from the rows. */
 function classLogLoss(v: ClassView): number {
   return logLoss(v.truth, v.predictions.probabilities ?? [], { labels: codes(v.k) });
@@ -161,6 +212,7 @@ function classLogLoss(v: ClassView): number {
 /** Metric names of a task, in report order. */
 export function metricNames(task: EvaluationTask): string[] {
   if (task === 'regression') return Object.keys(REGRESSION);
+  if (task === 'ranking') return Object.keys(RANKING);
   return Object.keys(task === 'binary' ? BINARY : MULTICLASS);
 }
 
@@ -181,6 +233,14 @@ export function metricFunction(
     const fn = REGRESSION[name];
     return fn === undefined ? undefined : (v) => fn(v as NumericView);
   }
+  if (task === 'ranking') {
+    const metric = RANKING[name];
+    if (metric === undefined || sample.kind !== 'ranking') return undefined;
+    return (v) => {
+      const value = metric.mean(rankingReportOf(v as RankingView));
+      return Number.isNaN(value) ? undefined : value;
+    };
+  }
   const metric = (task === 'binary' ? BINARY : MULTICLASS)[name];
   if (metric === undefined || sample.kind !== 'class' || !available(metric.needs, sample.predictions))
     return undefined;
@@ -189,7 +249,7 @@ export function metricFunction(
 
 /** What a metric reads, so a resample copies only that; regression metrics read everything. */
 export function metricNeeds(task: EvaluationTask, name: string): ViewNeeds {
-  if (task === 'regression') return 'all';
+  if (task === 'regression' || task === 'ranking') return 'all';
   return (task === 'binary' ? BINARY : MULTICLASS)[name]?.needs ?? 'all';
 }
 
@@ -274,6 +334,15 @@ export function subView(
   buffers: Pick<ViewBuffers, 'ints' | 'floats'> = FRESH,
 ): MetricView {
   const n = indices.length;
+  if (view.kind === 'ranking') {
+    return {
+      kind: 'ranking',
+      relevance: gather(view.relevance, indices, buffers.floats('relevance', n)),
+      scores: gather(view.scores, indices, buffers.floats('scores', n)),
+      queries: gather(view.queries, indices, buffers.ints('queries', n)),
+      k: view.k,
+    };
+  }
   if (view.kind === 'numeric') {
     return {
       kind: 'numeric',

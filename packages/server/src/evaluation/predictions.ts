@@ -43,6 +43,50 @@ export function classTruth(rows: readonly InputRow[], labelColumn: string, index
   return out;
 }
 
+/** The label column read as graded relevance (ranking): finite numbers ≥ 0. */
+export function relevanceTruth(rows: readonly InputRow[], labelColumn: string): Float64Array {
+  const out = numericTruth(rows, labelColumn);
+  for (let i = 0; i < out.length; i++) {
+    if (!((out[i] as number) >= 0)) {
+      throw invalidArgument(
+        `rows[${i}].${labelColumn}`,
+        `rows[${i}].${labelColumn} is ${out[i]}; relevance labels must be ≥ 0`,
+      );
+    }
+  }
+  return out;
+}
+
+/** Row → query code, codes numbered by first appearance; `count` distinct queries. */
+export interface QueryCodes {
+  codes: Int32Array;
+  count: number;
+}
+
+/**
+ * The query column as codes (ranking). Ids are strings or finite numbers, identified by their string
+ * form as class labels are (`1` and `"1"` are one query); a row without one is refused by name.
+ */
+export function queryCodes(rows: readonly InputRow[], queryColumn: string): QueryCodes {
+  const codes = new Int32Array(rows.length);
+  const ids = new Map<string, number>();
+  for (let i = 0; i < rows.length; i++) {
+    const v = (rows[i] as InputRow)[queryColumn];
+    const field = `rows[${i}].${queryColumn}`;
+    if (v === undefined || v === null || v === '') {
+      throw invalidArgument(field, `rows[${i}] has no value in query column '${queryColumn}'`);
+    }
+    if (!(typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)))) {
+      throw invalidArgument(field, `${field} is ${String(v)}; query ids must be strings or finite numbers`);
+    }
+    const key = String(v);
+    let code = ids.get(key);
+    if (code === undefined) ids.set(key, (code = ids.size));
+    codes[i] = code;
+  }
+  return { codes, count: ids.size };
+}
+
 /** Row i's label, refusing rows that lack the column (the first such row is the one named). */
 function labelAt(rows: readonly InputRow[], i: number, labelColumn: string): unknown {
   const v = (rows[i] as InputRow)[labelColumn];
@@ -87,6 +131,32 @@ export async function numericPredictions(
     out[i] = finiteOutput(entry.id, output, field, i);
   });
   return out;
+}
+
+/**
+ * A ranker's scores: one finite number per row from `field` when given; otherwise from `score`, or
+ * `prediction` when the model's first output row has no `score` but a `prediction` (regression-style
+ * rankers and rules baselines). Returns the field read, which every row must then carry.
+ */
+export async function rankingScores(
+  entry: EvaluatedModel,
+  rows: readonly InputRow[],
+  field: string | undefined,
+  batchSize: number,
+): Promise<{ scores: Float64Array; field: string }> {
+  const out = new Float64Array(rows.length);
+  let read = field ?? 'score';
+  await predictInBatches(entry, rows, batchSize, (output, i) => {
+    if (i === 0 && field === undefined && absent(output.score) && !absent(output.prediction)) {
+      read = 'prediction';
+    }
+    out[i] = finiteOutput(entry.id, output, read, i);
+  });
+  return { scores: out, field: read };
+}
+
+function absent(v: unknown): boolean {
+  return v === undefined || v === null;
 }
 
 /** A finite number from an output field, or an error naming the model, field and row. */

@@ -68,12 +68,31 @@ export function weightAt(sampleWeight: NumberArray | undefined, i: number): numb
   return sampleWeight === undefined ? 1 : (sampleWeight[i] as number);
 }
 
+/** Integer typed arrays: every element is a number and none is NaN, so they need no per-row kind check. */
+function isIntegerTypedArray(values: LabelArray): boolean {
+  return (
+    values instanceof Int32Array ||
+    values instanceof Uint8Array ||
+    values instanceof Int16Array ||
+    values instanceof Uint16Array ||
+    values instanceof Int8Array ||
+    values instanceof Uint32Array ||
+    values instanceof Uint8ClampedArray
+  );
+}
+
 /** Checks that every label is a non-NaN number or a string, and that one kind is used throughout. */
 function labelKind(
   name: string,
   values: LabelArray,
   kind: 'number' | 'string' | undefined,
 ): 'number' | 'string' {
+  if (isIntegerTypedArray(values)) {
+    if (values.length > 0 && kind === 'string') {
+      throw invalidArgument(name, `${name} mixes string and number labels`);
+    }
+    return values.length > 0 ? 'number' : (kind ?? 'number');
+  }
   let seen = kind;
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
@@ -89,15 +108,71 @@ function labelKind(
   return seen ?? 'number';
 }
 
+/**
+ * Validates label arrays as `uniqueLabels` does (same checks, same errors, same order) without
+ * collecting the labels, for callers that are given the labels or do not need them.
+ */
+export function checkLabelKinds(named: Readonly<Record<string, LabelArray>>): void {
+  let kind: 'number' | 'string' | undefined;
+  for (const [name, values] of Object.entries(named)) kind = labelKind(name, values, kind);
+}
+
+/**
+ * Labels that are integers in [0, SMALL_CODES) (class codes 0…k−1) are tracked in a typed array
+ * instead of a Set: `(v & SMALL_MASK) === v` holds exactly for such numbers (and for -0, which a Set
+ * stores as 0 too), never for strings or other numbers.
+ */
+const SMALL_CODES = 4096;
+const SMALL_MASK = SMALL_CODES - 1;
+
+/** True when `v` is an integer in [0, SMALL_CODES). */
+function isSmallCode(v: Label): v is number {
+  return ((v as number) & SMALL_MASK) === v;
+}
+
+/** The sorted union of already-validated label arrays (what `uniqueLabels` returns). */
+export function presentLabels(arrays: readonly LabelArray[]): Label[] {
+  const small = new Uint8Array(SMALL_CODES);
+  let max = -1;
+  let others: Set<Label> | undefined;
+  for (const values of arrays) {
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i] as Label;
+      if (isSmallCode(v)) {
+        small[v] = 1;
+        if (v > max) max = v;
+      } else {
+        (others ??= new Set()).add(v);
+      }
+    }
+  }
+  const labels: Label[] = [];
+  for (let c = 0; c <= max; c++) if (small[c] === 1) labels.push(c);
+  if (others === undefined) return labels;
+  return [...labels, ...others].sort(compareLabels);
+}
+
+/**
+ * The sorted distinct labels of already-validated arrays when there are at most `limit` of them,
+ * else undefined; a few comparisons per row instead of a Set (for binary targets).
+ */
+export function fewLabels(arrays: readonly LabelArray[], limit: number): Label[] | undefined {
+  const found: Label[] = [];
+  for (const values of arrays) {
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i] as Label;
+      if (v === found[0] || v === found[1] || (found.length > 2 && found.includes(v))) continue;
+      if (found.length === limit) return undefined;
+      found.push(v === 0 ? 0 : v); // -0 becomes 0, as in a Set
+    }
+  }
+  return found.sort(compareLabels);
+}
+
 /** The sorted union of the labels in all arrays (scikit-learn's `unique_labels`), validating kinds. */
 export function uniqueLabels(named: Readonly<Record<string, LabelArray>>): Label[] {
-  const seen = new Set<Label>();
-  let kind: 'number' | 'string' | undefined;
-  for (const [name, values] of Object.entries(named)) {
-    kind = labelKind(name, values, kind);
-    for (let i = 0; i < values.length; i++) seen.add(values[i] as Label);
-  }
-  return [...seen].sort(compareLabels);
+  checkLabelKinds(named);
+  return presentLabels(Object.values(named));
 }
 
 /** Validates an explicit label list: non-empty, no duplicates, one kind. */
@@ -108,11 +183,24 @@ export function checkLabelList(name: string, labels: readonly Label[]): Label[] 
   return [...labels];
 }
 
-/** Maps each row's label to its index in `classes` (-1 when absent). */
+/**
+ * Maps each row's label to its index in `classes` (-1 when absent). When every class is a small
+ * integer code, a typed lookup table replaces the Map (same result: a row matches only an equal number).
+ */
 export function encode(values: LabelArray, classes: readonly Label[]): Int32Array {
+  const codes = new Int32Array(values.length);
+  if (classes.every(isSmallCode)) {
+    const max = classes.reduce<number>((m, c) => Math.max(m, c as number), -1);
+    const table = new Int32Array(max + 1).fill(-1);
+    classes.forEach((c, j) => (table[c as number] = j)); // a repeated class keeps its last index, as a Map
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i] as Label;
+      codes[i] = isSmallCode(v) && v <= max ? (table[v] as number) : -1;
+    }
+    return codes;
+  }
   const index = new Map<Label, number>();
   classes.forEach((c, i) => index.set(c, i));
-  const codes = new Int32Array(values.length);
   for (let i = 0; i < values.length; i++) codes[i] = index.get(values[i] as Label) ?? -1;
   return codes;
 }
@@ -124,7 +212,9 @@ export function encode(values: LabelArray, classes: readonly Label[]): Int32Arra
  */
 export function binaryTarget(yTrue: LabelArray, posLabel: Label | undefined): Uint8Array {
   requireRows('yTrue', yTrue);
-  const classes = uniqueLabels({ yTrue });
+  checkLabelKinds({ yTrue });
+  // The full label set is only built to report how many classes a non-binary yTrue has.
+  const classes = fewLabels([yTrue], 2) ?? presentLabels([yTrue]);
   if (classes.length > 2) {
     throw invalidArgument('yTrue', `yTrue has ${classes.length} classes; this metric is binary only`);
   }

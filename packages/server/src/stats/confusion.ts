@@ -7,12 +7,14 @@ import { invalidArgument } from '@slipway/contracts';
 import {
   CompensatedSum,
   CompensatedSums,
+  checkLabelKinds,
   checkLabelList,
   checkWeights,
   encode,
+  fewLabels,
+  presentLabels,
   requireLength,
   requireRows,
-  uniqueLabels,
   weightAt,
 } from './classification-inputs.js';
 import type { Label, LabelArray, NumberArray } from './classification-inputs.js';
@@ -64,16 +66,24 @@ export interface AveragedPrecisionRecallOptions extends PrecisionRecallOptions {
   posLabel?: Label;
 }
 
-interface Prepared {
-  present: Label[];
-  sampleWeight: NumberArray | undefined;
-}
-
-/** Validates a (yTrue, yPred, weights) triple and returns the labels present in either. */
-function prepare(yTrue: LabelArray, yPred: LabelArray, sampleWeight: NumberArray | undefined): Prepared {
+/**
+ * Validates a (yTrue, yPred, weights) triple (the checks and errors of `uniqueLabels`, without building
+ * the label set: callers that need the labels present ask `present`) and returns the weights.
+ */
+function prepare(
+  yTrue: LabelArray,
+  yPred: LabelArray,
+  sampleWeight: NumberArray | undefined,
+): NumberArray | undefined {
   const rows = requireRows('yTrue', yTrue);
   requireLength('yPred', yPred, rows);
-  return { present: uniqueLabels({ yTrue, yPred }), sampleWeight: checkWeights(sampleWeight, rows) };
+  checkLabelKinds({ yTrue, yPred });
+  return checkWeights(sampleWeight, rows);
+}
+
+/** The sorted labels present in yTrue or yPred (validated by `prepare`). */
+function present(yTrue: LabelArray, yPred: LabelArray): Label[] {
+  return presentLabels([yTrue, yPred]);
 }
 
 /** Per-class weighted sums of true positives, predictions and true rows over `labels`. */
@@ -116,8 +126,9 @@ export function confusionMatrix(
   yPred: LabelArray,
   options: LabelMetricOptions & { labels?: readonly Label[] } = {},
 ): ConfusionMatrix {
-  const { present, sampleWeight } = prepare(yTrue, yPred, options.sampleWeight);
-  const labels = options.labels === undefined ? present : checkLabelList('labels', options.labels);
+  const sampleWeight = prepare(yTrue, yPred, options.sampleWeight);
+  const labels =
+    options.labels === undefined ? present(yTrue, yPred) : checkLabelList('labels', options.labels);
   const t = encode(yTrue, labels);
   if (t.every((c) => c < 0)) throw invalidArgument('labels', 'at least one of labels must occur in yTrue');
   const p = encode(yPred, labels);
@@ -135,7 +146,7 @@ export function confusionMatrix(
 
 /** The (weighted) fraction of rows predicted correctly (sklearn.metrics.accuracy_score). */
 export function accuracy(yTrue: LabelArray, yPred: LabelArray, options: LabelMetricOptions = {}): number {
-  const { sampleWeight } = prepare(yTrue, yPred, options.sampleWeight);
+  const sampleWeight = prepare(yTrue, yPred, options.sampleWeight);
   const correct = new CompensatedSum();
   const total = new CompensatedSum();
   for (let i = 0; i < yTrue.length; i++) {
@@ -155,8 +166,8 @@ export function balancedAccuracy(
   yPred: LabelArray,
   options: LabelMetricOptions = {},
 ): number {
-  const { present, sampleWeight } = prepare(yTrue, yPred, options.sampleWeight);
-  const { tp, actual } = classSums(yTrue, yPred, present, sampleWeight);
+  const sampleWeight = prepare(yTrue, yPred, options.sampleWeight);
+  const { tp, actual } = classSums(yTrue, yPred, present(yTrue, yPred), sampleWeight);
   let sum = 0;
   let classes = 0;
   actual.forEach((a, j) => {
@@ -174,18 +185,22 @@ export function precisionRecallF1PerClass(
   yPred: LabelArray,
   options: PrecisionRecallOptions = {},
 ): ClassReport {
-  return perClass(yTrue, yPred, options).report;
+  const sampleWeight = prepare(yTrue, yPred, options.sampleWeight);
+  return perClass(yTrue, yPred, options.labels, sampleWeight, options.zeroDivision ?? 0).report;
 }
 
-/** The per-class report plus the total predicted weight, which the weighted average needs. */
+/**
+ * The per-class report over `labels` (checked; default: the labels present) plus the total predicted
+ * weight, which the weighted average needs. The inputs must have passed `prepare`.
+ */
 function perClass(
   yTrue: LabelArray,
   yPred: LabelArray,
-  options: PrecisionRecallOptions,
+  labelOption: readonly Label[] | undefined,
+  sampleWeight: NumberArray | undefined,
+  zd: ZeroDivision,
 ): { report: ClassReport; predictedTotal: number } {
-  const { present, sampleWeight } = prepare(yTrue, yPred, options.sampleWeight);
-  const labels = options.labels === undefined ? present : checkLabelList('labels', options.labels);
-  const zd = options.zeroDivision ?? 0;
+  const labels = labelOption === undefined ? present(yTrue, yPred) : checkLabelList('labels', labelOption);
   const { tp, predicted, actual } = classSums(yTrue, yPred, labels, sampleWeight);
   const precision = labels.map((_, j) => divide(tp[j] as number, predicted[j] as number, zd));
   const recall = labels.map((_, j) => divide(tp[j] as number, actual[j] as number, zd));
@@ -194,18 +209,24 @@ function perClass(
   return { report, predictedTotal: predicted.reduce((a, b) => a + b, 0) };
 }
 
-/** The labels an average is taken over; 'binary' needs at most two classes and a valid posLabel. */
+/**
+ * The labels an average is taken over; 'binary' needs at most two classes and a valid posLabel. Only
+ * 'binary' looks at the labels present, and then only at whether there are more than two (the full
+ * set is built just for the error message).
+ */
 function averageLabels(
-  present: Label[],
+  yTrue: LabelArray,
+  yPred: LabelArray,
   options: AveragedPrecisionRecallOptions,
 ): readonly Label[] | undefined {
   if (options.average !== 'binary') return options.labels;
   const posLabel = options.posLabel ?? 1;
-  if (present.length > 2) {
-    throw invalidArgument('average', `average 'binary' needs at most two classes, got ${present.length}`);
+  const classes = fewLabels([yTrue, yPred], 2) ?? present(yTrue, yPred);
+  if (classes.length > 2) {
+    throw invalidArgument('average', `average 'binary' needs at most two classes, got ${classes.length}`);
   }
-  if (!present.includes(posLabel) && present.length === 2) {
-    throw invalidArgument('posLabel', `posLabel ${String(posLabel)} is not one of ${present.join(', ')}`);
+  if (!classes.includes(posLabel) && classes.length === 2) {
+    throw invalidArgument('posLabel', `posLabel ${String(posLabel)} is not one of ${classes.join(', ')}`);
   }
   return [posLabel];
 }
@@ -216,12 +237,12 @@ export function precisionRecallF1(
   yPred: LabelArray,
   options: AveragedPrecisionRecallOptions,
 ): PrecisionRecallF1 {
-  const { present, sampleWeight } = prepare(yTrue, yPred, options.sampleWeight);
-  const labels = averageLabels(present, options);
+  const sampleWeight = prepare(yTrue, yPred, options.sampleWeight);
+  const labels = averageLabels(yTrue, yPred, options);
   const zd = options.zeroDivision ?? 0;
   if (options.average === 'micro')
-    return microAverage(classSums(yTrue, yPred, labels ?? present, sampleWeight), zd);
-  const { report, predictedTotal } = perClass(yTrue, yPred, { ...options, labels });
+    return microAverage(classSums(yTrue, yPred, labels ?? present(yTrue, yPred), sampleWeight), zd);
+  const { report, predictedTotal } = perClass(yTrue, yPred, labels, sampleWeight, zd);
   return options.average === 'weighted' ? weightedAverage(report, predictedTotal, zd) : macroAverage(report);
 }
 

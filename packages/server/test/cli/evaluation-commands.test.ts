@@ -697,4 +697,103 @@ describe('slipway baselines, eval, models gate and promote', () => {
     expect(attempts.map((e) => e.promotion?.outcome)).toEqual(['forced', 'refused', 'refused', 'promoted']);
     expect(attempts[0]?.id).toBe(forcedId);
   });
+
+  it('evaluates and gates a ranking baseline by query with --query-column and --k', async () => {
+    // 12 queries of 5 rows; relevance grows with f1 (with a flip every 7th row); lang is per query.
+    const lines = ['q,lang,f1,rel'];
+    for (let i = 0; i < 60; i++) {
+      const f1 = ((i * 37) % 100) / 100;
+      const rel = (f1 > 0.66 ? 2 : f1 > 0.33 ? 1 : 0) + (i % 7 === 0 ? 1 : 0);
+      const q = Math.floor(i / 5);
+      lines.push(`q${q},${q % 3 === 0 ? 'fr' : 'en'},${f1},${rel}`);
+    }
+    const data = join(workDir, 'ranking.csv');
+    await writeFile(data, `${lines.join('\n')}\n`);
+    const specs: [string, unknown][] = [
+      [
+        'rank-f1',
+        [
+          { when: 'f1 > 0.66', then: 2 },
+          { when: 'f1 > 0.33', then: 1 },
+        ],
+      ],
+      ['rank-flat', [{ when: 'f1 > 2', then: 1 }]],
+    ];
+    for (const [name, rules] of specs) {
+      const file = join(workDir, `${name}.json`);
+      await writeFile(file, JSON.stringify({ kind: 'rules', output: 'score', rules, default: 0 }));
+      const res = await cli(['baselines', 'create', name, '--spec', file]);
+      expect(res.code, res.err).toBeUndefined();
+    }
+    const args = [
+      '--dataset',
+      data,
+      '--task',
+      'ranking',
+      '--label',
+      'rel',
+      '--query-column',
+      'q',
+      '--k',
+      '3',
+    ];
+    const res = await cli([
+      'eval',
+      ...args,
+      '--model',
+      'rank-f1/1',
+      '--baseline',
+      'rank-flat/1',
+      '--slice',
+      'lang',
+      '--bootstrap',
+      '100',
+      '--gate-metric',
+      'ndcg',
+    ]);
+    expect(res.code, res.err).toBeUndefined();
+    expect(res.out).toContain(
+      'ranking, label column rel; query column q, 12 queries (0 without a relevant row), k 3\n',
+    );
+    for (const metric of ['ndcg', 'map', 'mrr', 'precision', 'recall']) {
+      expect(res.out).toMatch(new RegExp(`^${metric} +[\\d.]+ +[\\d.]+$`, 'm'));
+    }
+    expect(res.out).toContain('Bootstrap 95% CI of ndcg (100 resamples, resampling 12 queries, seed 42)\n');
+    expect(res.out).toMatch(/^SLICE +ROWS +QUERIES +rank-f1\/1 +rank-flat\/1 \(baseline\)$/m);
+    expect(res.out).toMatch(/^en +40 +8 +0\.\d+ +0\.\d+$/m);
+    expect(res.out).toMatch(/^fr \* +20 +4 +/m);
+    expect(res.out).toMatch(/^Gate PASSED: ndcg \(higher is better\)/m);
+
+    const wrongTask = await cli([
+      'eval',
+      ...args.slice(0, 3),
+      'binary',
+      ...args.slice(4),
+      '--model',
+      'rank-f1/1',
+    ]);
+    expect(wrongTask.code).toBe(1);
+    expect(wrongTask.err).toContain('queryColumn applies to the ranking task only, not binary');
+
+    const set = json<{ policy: EvaluationPolicy }>(
+      await cli([
+        'models',
+        'gate',
+        'set',
+        'rank-f1',
+        ...args,
+        '--baseline',
+        'rank-flat/1',
+        '--metric',
+        'map',
+        '--json',
+      ]),
+    );
+    expect(set.policy).toMatchObject({
+      task: 'ranking',
+      queryColumn: 'q',
+      k: 3,
+      gate: { metric: 'map', direction: 'higher' },
+    });
+  });
 });
