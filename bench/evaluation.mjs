@@ -210,8 +210,10 @@ const report = a.value;
 const names = metricNames('binary');
 const computed = Object.keys(report.models[0].metrics);
 const sliceGroups = b.value.slices[0].slices;
+const details = Object.keys(report.models[0].details ?? {});
 console.log(
-  `metrics per model: ${computed.length} of the ${names.length} binary metrics (${computed.join(', ')}); ` +
+  `metrics per model: ${computed.length} of the ${names.length} binary metrics (${computed.join(', ')}) ` +
+    `+ ${details.length} details (${details.join(', ')}); ` +
     `2 models; ${sliceGroups.length} slices of region (${sliceGroups.map((s) => `${s.label} ${s.rows}`).join(', ')})`,
 );
 const m = report.models[0].metrics;
@@ -228,7 +230,7 @@ const line = (name, s, rowsTouched = ROWS) =>
   table.push([name, fmtS(s), fmtRate(rowsTouched / s), (s / floor.s).toFixed(1)]);
 line('floor: one pass (label + p, correct count + log-loss sum)', floor.s);
 line('predict only (both models, 10k batches)', predict.s);
-line(`(a) evaluateModels, ${computed.length} metrics x 2 models`, a.s);
+line(`(a) evaluateModels, ${computed.length} metrics + ${details.length} details x 2 models`, a.s);
 line(`(b) (a) + slices on region (${sliceGroups.length} slices)`, b.s);
 if (c) line(`(c) (b) + bootstrap accuracy x ${RESAMPLES}`, c.s);
 if (d) line(`(d) (b) + bootstrap rocAuc x ${ROC_RESAMPLES}`, d.s);

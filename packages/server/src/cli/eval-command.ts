@@ -6,11 +6,13 @@
 import { CommanderError, Option, type Command } from 'commander';
 import {
   EVALUATION_TASKS,
+  THRESHOLD_OBJECTIVES,
   type ClassValue,
   type CreateEvaluationRequest,
   type EvaluatedModelRef,
   type EvaluationTask,
   type SliceSpec,
+  type ThresholdObjective,
 } from '@slipway/contracts';
 import {
   DEFAULT_SEED,
@@ -55,6 +57,9 @@ interface EvalFlags extends ClientFlags {
   scoreField?: string;
   queryColumn?: string;
   k?: number;
+  decisionThreshold?: number;
+  optimizeThresholdFor?: ThresholdObjective;
+  calibrationBins?: number;
   experiment: string;
 }
 
@@ -129,6 +134,18 @@ export function registerEvalCommand(program: Command, deps: CliDeps): void {
       parsePositiveInt,
     )
     .option(
+      '--decision-threshold <p>',
+      'binary: score at or above which the positive class is predicted, for the threshold metrics (default 0.5)',
+      parseFiniteNumber,
+    )
+    .addOption(
+      new Option(
+        '--optimize-threshold-for <metric>',
+        'binary: metric the best threshold maximizes (default f1)',
+      ).choices([...THRESHOLD_OBJECTIVES]),
+    )
+    .option('--calibration-bins <n>', 'binary: bins of the calibration curve (default 10)', parsePositiveInt)
+    .option(
       '--experiment <id|name>',
       'experiment of the evaluation run (created when missing)',
       EVALUATION_EXPERIMENT,
@@ -193,6 +210,9 @@ function evaluationRequestOf(flags: EvalFlags): Omit<CreateEvaluationRequest, 'd
   if (flags.scoreField !== undefined) request.scoreField = flags.scoreField;
   if (flags.queryColumn !== undefined) request.queryColumn = flags.queryColumn;
   if (flags.k !== undefined) request.k = flags.k;
+  if (flags.decisionThreshold !== undefined) request.threshold = flags.decisionThreshold;
+  if (flags.optimizeThresholdFor !== undefined) request.optimizeThresholdFor = flags.optimizeThresholdFor;
+  if (flags.calibrationBins !== undefined) request.calibrationBins = flags.calibrationBins;
   if (bootstrap) request.bootstrap = bootstrap;
   if (gate) request.gate = gate;
   return request;

@@ -235,6 +235,8 @@ export function evaluationSummary(evaluation: Evaluation): string {
     `\n${metricTable(report)}`,
   ];
   const headline = headlineOf(evaluation);
+  const details = detailsSection(report);
+  if (details !== '') parts.push(`\n${details}`);
   if (report.bootstrap) parts.push(`\n${bootstrapSection(report)}`);
   if (report.slices.length > 0) parts.push(`\n${slicesSection(report, headline)}`);
   if (evaluation.verdict) parts.push(`\n${verdictSection(evaluation.verdict)}`);
@@ -251,6 +253,46 @@ export function metricTable(report: EvaluationReport): string {
     ['METRIC', ...report.models.map(modelHeader)],
     names.map((name) => [name, ...report.models.map((m) => formatMetric(m.metrics[name]))]),
   );
+}
+
+/** Confusion matrices beyond this many classes are left to `--json`: they would not fit a terminal. */
+const MAX_PRINTED_CLASSES = 10;
+
+/** Per model: its confusion matrix and, for binary scorers, the threshold metrics and best threshold. */
+export function detailsSection(report: EvaluationReport): string {
+  const classes = (report.classes ?? []).map(String);
+  const parts: string[] = [];
+  for (const model of report.models) {
+    const details = model.details;
+    if (details === undefined) continue;
+    const lines = [`Confusion matrix of ${modelHeader(model)} (rows: true, columns: predicted)\n`];
+    if (classes.length <= MAX_PRINTED_CLASSES) {
+      lines.push(
+        formatTable(
+          ['TRUE \\ PREDICTED', ...classes],
+          details.confusionMatrix.map((row, i) => [classes[i] ?? '', ...row.map(String)]),
+        ),
+      );
+    } else {
+      lines.push(`(${classes.length} classes: see --json)\n`);
+    }
+    const at = details.threshold;
+    if (at !== undefined) {
+      const m = at.metrics;
+      lines.push(
+        `At threshold ${at.value}: precision ${formatMetric(m.precision)}, recall ${formatMetric(m.recall)}, ` +
+          `f1 ${formatMetric(m.f1)}, accuracy ${formatMetric(m.accuracy)}\n`,
+      );
+    }
+    const best = details.bestThreshold;
+    if (best !== undefined) {
+      lines.push(
+        `Best threshold for ${best.metric}: ${formatMetric(best.value)} (${formatMetric(best.score)})\n`,
+      );
+    }
+    parts.push(lines.join(''));
+  }
+  return parts.join('\n');
 }
 
 /** The headline metric: the bootstrap's, else the gate's, else the first metric reported. */

@@ -481,9 +481,17 @@ describe('slipway baselines, eval, models gate and promote', () => {
       'accuracy',
       '--seed',
       '7',
+      '--decision-threshold',
+      '0.3',
+      '--optimize-threshold-for',
+      'accuracy',
     ]);
     expect(res.code, res.err).toBeUndefined();
     const out = res.out;
+    expect(out).toMatch(/^Confusion matrix of churn\/1 \(rows: true, columns: predicted\)$/m);
+    expect(out).toMatch(/^TRUE \\ PREDICTED +0 +1$/m);
+    expect(out).toMatch(/^At threshold 0\.3: precision [\d.]+, recall [\d.]+, f1 [\d.]+, accuracy [\d.]+$/m);
+    expect(out).toMatch(/^Best threshold for accuracy: [\d.]+ \([\d.]+\)$/m);
     expect(out).toMatch(/^Evaluation \S+ \(run \w+\)\n/);
     expect(out).toMatch(/Dataset: +runs:\/\w+\/datasets\/holdout\.csv, 300 rows, sha256:/);
     expect(out).toMatch(/^METRIC +churn\/1 +churn-const\/1 \(baseline\) +churn-rules\/1 \(baseline\)$/m);
