@@ -19,7 +19,7 @@ import { parseBaselineSpec, type BaselineSpec } from '../runtimes/baseline/basel
 import { fitConstantBaseline, type ClassLabel } from '../runtimes/baseline/constant-baseline.js';
 import { datasetContract } from '../runtimes/baseline/dataset-contract.js';
 import { fitRulesBaseline } from '../runtimes/baseline/fit-rules.js';
-import { contractColumnTypes } from '../runtimes/baseline/rules-baseline.js';
+import { contractColumnTypes, type JsonValue } from '../runtimes/baseline/rules-baseline.js';
 import type { InputRow } from '../runtimes/runtime.js';
 import type { RunArtifacts } from '../tracking/run-artifacts.js';
 import type { TrackingService } from '../tracking/tracking-service.js';
@@ -89,7 +89,7 @@ export class BaselineService {
         actor,
       );
       await this.deps.tracking.updateRun(runId, { status: 'FINISHED', endTime: this.now() });
-      return { modelVersion, spec: prepared.spec as unknown as Record<string, unknown> };
+      return { modelVersion, spec: { ...prepared.spec } };
     } catch (error) {
       await this.deps.tracking.updateRun(runId, { status: 'FAILED', endTime: this.now() });
       throw error;
@@ -184,9 +184,10 @@ function fitRules(
   }
   return fitRulesBaseline({
     task: fit.task === 'regression' ? 'regression' : 'classification',
+    // `then` arrives in a JSON request body, so it is a JSON value by construction.
     rules: fit.rules.map((r) => ({
       when: r.when,
-      ...(r.then === undefined ? {} : { then: r.then as never }),
+      ...(r.then === undefined ? {} : { then: r.then as JsonValue }),
     })),
     rows,
     labelColumn: fit.labelColumn,
