@@ -8,3 +8,4 @@ export * from './registry-api.js';
 export * from './objects.js';
 export * from './evaluation.js';
 export * from './evaluation-api.js';
+export * from './serving.js';

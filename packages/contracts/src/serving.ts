@@ -1,0 +1,153 @@
+/**
+ * Online serving: endpoints (the durable resource that says what serves a name, with canary and
+ * shadow traffic) and the prediction records every served request hands to the prediction log.
+ * Schemas are the single definition; types are derived from them.
+ */
+import Type, { type Static } from 'typebox';
+import { ModelVersionRefSchema } from './evaluation-api.js';
+
+/** What to do with a category value the contract does not list. */
+export const UNKNOWN_CATEGORY_POLICIES = ['reject', 'flag'] as const;
+
+/** Rows one predict call may carry unless the endpoint says otherwise. */
+export const DEFAULT_MAX_ROWS = 1000;
+
+/** Schema of an endpoint's canary: a second version taking a share of the traffic. */
+export const CanarySchema = Type.Object(
+  {
+    model: ModelVersionRefSchema,
+    percent: Type.Number({
+      minimum: 0,
+      maximum: 100,
+      description: 'Share of requests routed to the canary.',
+    }),
+  },
+  { additionalProperties: false },
+);
+/** An endpoint's canary. */
+export type Canary = Static<typeof CanarySchema>;
+
+/** Schema of an endpoint's request-validation settings. */
+export const EndpointValidationSchema = Type.Object(
+  {
+    unknownCategories: Type.Enum(UNKNOWN_CATEGORY_POLICIES, {
+      description: 'reject: 400 naming row and field (default); flag: serve and return a warning.',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+/** Fields of an endpoint a caller sets. */
+const endpointSpecFields = {
+  description: Type.Optional(Type.String()),
+  model: ModelVersionRefSchema,
+  canary: Type.Optional(CanarySchema),
+  shadows: Type.Optional(
+    Type.Array(ModelVersionRefSchema, {
+      description: 'Called off the response path with the same rows; outputs are logged, never returned.',
+    }),
+  ),
+  validation: Type.Optional(EndpointValidationSchema),
+  maxRows: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, description: 'Default 1000.' })),
+};
+
+/** Schema of a request to create an endpoint. */
+export const CreateEndpointRequestSchema = Type.Object(
+  { name: Type.String({ minLength: 1 }), ...endpointSpecFields },
+  { additionalProperties: false },
+);
+/** Request of `POST /api/v1/endpoints`. */
+export type CreateEndpointRequest = Static<typeof CreateEndpointRequestSchema>;
+
+/** Schema of an update: every field replaces the stored one; `canary: null` removes the canary (rollback). */
+export const UpdateEndpointRequestSchema = Type.Object(
+  {
+    description: Type.Optional(Type.String()),
+    model: Type.Optional(ModelVersionRefSchema),
+    canary: Type.Optional(Type.Union([CanarySchema, Type.Null()])),
+    shadows: Type.Optional(Type.Array(ModelVersionRefSchema)),
+    validation: Type.Optional(EndpointValidationSchema),
+    maxRows: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
+  },
+  { additionalProperties: false },
+);
+/** Request of `PATCH /api/v1/endpoints/:name`. */
+export type UpdateEndpointRequest = Static<typeof UpdateEndpointRequestSchema>;
+
+/** Schema of a stored endpoint. */
+export const EndpointSchema = Type.Object(
+  {
+    name: Type.String(),
+    ...endpointSpecFields,
+    createdAt: Type.Integer({ minimum: 0 }),
+    updatedAt: Type.Integer({ minimum: 0 }),
+    createdBy: Type.String(),
+    /** Bumped by every update; serving processes reload when it changes. */
+    revision: Type.Integer({ minimum: 1 }),
+  },
+  { additionalProperties: false },
+);
+/** A stored endpoint. */
+export type Endpoint = Static<typeof EndpointSchema>;
+
+/** Response carrying one endpoint. */
+export const EndpointResponseSchema = Type.Object(
+  { endpoint: EndpointSchema },
+  { additionalProperties: false },
+);
+/** Response carrying one endpoint. */
+export type EndpointResponse = Static<typeof EndpointResponseSchema>;
+
+/** Response of `GET /api/v1/endpoints`, by name. */
+export const EndpointListResponseSchema = Type.Object(
+  { endpoints: Type.Array(EndpointSchema) },
+  { additionalProperties: false },
+);
+/** Response of `GET /api/v1/endpoints`. */
+export type EndpointListResponse = Static<typeof EndpointListResponseSchema>;
+
+/** Path parameters naming an endpoint. */
+export const EndpointParamsSchema = Type.Object({ name: Type.String({ minLength: 1 }) });
+
+// ---------------------------------------------------------------------------------------------
+// Predictions
+// ---------------------------------------------------------------------------------------------
+
+/** Which traffic arm served (or shadowed) a prediction. */
+export const TRAFFIC_ARMS = ['live', 'canary', 'shadow'] as const;
+
+/** A traffic arm. */
+export type TrafficArm = (typeof TRAFFIC_ARMS)[number];
+
+/** The protocols a prediction may arrive by. */
+export const SERVING_PROTOCOLS = ['slipway', 'oip-v2', 'mlflow'] as const;
+
+/** A serving protocol. */
+export type ServingProtocol = (typeof SERVING_PROTOCOLS)[number];
+
+/** One input-validation warning: served anyway, but worth a look (unknown category, out of range). */
+export const ValidationWarningSchema = Type.Object(
+  { row: Type.Integer({ minimum: 0 }), field: Type.String(), message: Type.String() },
+  { additionalProperties: false },
+);
+/** One input-validation warning. */
+export type ValidationWarning = Static<typeof ValidationWarningSchema>;
+
+/** One logged prediction: one row in, one row out, and where it came from. */
+export interface PredictionRecord {
+  predictionId: string;
+  endpoint: string;
+  modelName: string;
+  modelVersion: string;
+  arm: TrafficArm;
+  protocol: ServingProtocol;
+  /** Milliseconds since the Unix epoch. */
+  timestamp: number;
+  /** Model latency of the whole batch this row was part of, in ms. */
+  latencyMs: number;
+  requestId: string;
+  input: Record<string, unknown>;
+  output: Record<string, unknown>;
+  /** For shadow records: the id of the live prediction it shadows. */
+  shadowOf?: string;
+}
