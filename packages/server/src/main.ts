@@ -4,6 +4,7 @@
  * Also the `slipway` executable: running this file runs the CLI.
  */
 import { realpathSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import type { SlipwayConfig } from './config.js';
@@ -11,13 +12,17 @@ import { BaselineService } from './evaluation/baseline-service.js';
 import type { EvaluationRouteServices } from './evaluation/evaluation-routes.js';
 import { EvaluationService } from './evaluation/evaluation-service.js';
 import { PromotionService } from './evaluation/promotion.js';
-import { buildApp } from './http/app.js';
+import { buildApp, type ServingServices } from './http/app.js';
 import { DuckDbDatasetReader } from './storage/datasets/duckdb-dataset-reader.js';
 import type { ArtifactStore } from './tracking/artifact-store.js';
 import { RegistryService } from './registry/registry-service.js';
 import { WebhookDispatcher } from './registry/webhook-dispatcher.js';
 import { WebhookService } from './registry/webhook-service.js';
 import { openArtifactStore, openMetadataStores, type MetadataStores } from './storage/open-stores.js';
+import { EndpointService } from './serving/endpoint-service.js';
+import { PredictionQueue } from './serving/prediction-queue.js';
+import { ServingManager } from './serving/serving-manager.js';
+import { DuckDbPredictionSink } from './storage/predictions/duckdb-prediction-sink.js';
 import { RunArtifacts } from './tracking/run-artifacts.js';
 import { TrackingService } from './tracking/tracking-service.js';
 import { runCli } from './cli/program.js';
@@ -43,22 +48,63 @@ export async function createPlatform(config: SlipwayConfig): Promise<Platform> {
     onError: (err) => console.error('webhook dispatch failed:', err instanceof Error ? err.message : err),
   });
   const notify = (): void => dispatcher.notify();
-  const registry = new RegistryService({ store: stores.registry, tracking, artifacts, onEvent: notify });
+  // Serving reacts to registry writes in this process at once; other processes' moves by polling.
+  let onRegistryEvent = (): void => undefined;
+  const registry = new RegistryService({
+    store: stores.registry,
+    tracking,
+    artifacts,
+    onEvent: () => {
+      notify();
+      onRegistryEvent();
+    },
+  });
   const webhooks = new WebhookService({ store: stores.webhooks, onRedeliver: notify });
   const evaluation = evaluationServices({ stores, registry, tracking, artifacts, runArtifacts });
+  const serving = await servingServices(config, stores, registry);
+  onRegistryEvent = () => void serving.manager.refreshAll();
   const app = await buildApp(
-    { tracking, artifacts, runArtifacts, registry, webhooks, evaluation },
+    { tracking, artifacts, runArtifacts, registry, webhooks, evaluation, serving },
     { logLevel: config.logLevel },
   );
   dispatcher.start();
   return {
     app,
     async close() {
+      // Stop taking requests, let in-flight ones finish, then flush what they logged.
       await app.close();
+      await serving.manager.close();
+      await serving.predictions.close();
       await dispatcher.stop();
       await stores.close();
     },
   };
+}
+
+/** The serving stage: endpoints, the data-plane manager and the prediction log queue. */
+async function servingServices(
+  config: SlipwayConfig,
+  stores: MetadataStores,
+  registry: RegistryService,
+): Promise<ServingServices> {
+  const sink = await DuckDbPredictionSink.open(join(config.dataDir, 'predictions.duckdb'));
+  const predictions = new PredictionQueue(sink, {
+    onWriteError: (err) =>
+      console.error('prediction log write failed:', err instanceof Error ? err.message : err),
+  });
+  // The service and the manager know each other: changes reload the endpoint before the API answers.
+  const late: { manager?: ServingManager } = {};
+  const endpoints = new EndpointService({
+    store: stores.endpoints,
+    registry,
+    onChange: (name) =>
+      late.manager?.refresh(name).catch((err: unknown) => {
+        console.error(`reloading endpoint ${name} failed:`, err instanceof Error ? err.message : err);
+      }),
+  });
+  const manager = new ServingManager({ endpoints, registry, predictions });
+  late.manager = manager;
+  return { endpoints, manager, predictions };
 }
 
 /** The evaluation stage's services, on the shared stores. */

@@ -28,7 +28,7 @@ import { datasetFormat } from './dataset-source.js';
 import type { EvaluationService } from './evaluation-service.js';
 import { scoringSettings } from './evaluation-service.js';
 import { requireMetricName } from './metrics.js';
-import { resolveVersion } from './model-loader.js';
+import { resolveVersion } from '../registry/version-loader.js';
 
 /** Policies and gated promotion, on top of the evaluation service. */
 export class PromotionService {

@@ -16,6 +16,11 @@ import { schemaValidationError, withNativeFieldNames } from '../tracking/trackin
 import { registerMlflowCompat } from './compat/mlflow/mlflow-compat.js';
 import { nativeErrorResponse } from './error-mapping.js';
 import { registerOpenApi } from './openapi.js';
+import { registerServingRoutes, type ServingRouteOptions } from './serving-routes.js';
+import { registerEndpointRoutes } from '../serving/endpoint-routes.js';
+import type { EndpointService } from '../serving/endpoint-service.js';
+import type { PredictionQueue } from '../serving/prediction-queue.js';
+import type { ServingManager } from '../serving/serving-manager.js';
 
 /** Services and stores the HTTP layer exposes. */
 export interface AppServices {
@@ -27,6 +32,17 @@ export interface AppServices {
   webhooks: WebhookService;
   /** Evaluations, policies, promotion and baselines; absent in tests that only need tracking. */
   evaluation?: EvaluationRouteServices;
+  /** Endpoints and the serving data plane; absent in tests that only need tracking. */
+  serving?: ServingServices;
+}
+
+/** The serving stage as the HTTP layer sees it. */
+export interface ServingServices {
+  endpoints: EndpointService;
+  manager: ServingManager;
+  predictions: PredictionQueue;
+  /** Options of the data-plane routes (the default endpoint of a single-endpoint process). */
+  routes?: ServingRouteOptions;
 }
 
 /** HTTP options. */
@@ -69,9 +85,13 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
       registerRegistryRoutes(api, services.registry);
       registerWebhookRoutes(api, services.webhooks);
       if (services.evaluation !== undefined) registerEvaluationRoutes(api, services.evaluation);
+      if (services.serving !== undefined) registerEndpointRoutes(api, services.serving.endpoints);
     },
     { prefix: '/api/v1' },
   );
   await app.register(registerMlflowCompat(services));
+  if (services.serving !== undefined) {
+    registerServingRoutes(app, services.serving.manager, services.serving.routes);
+  }
   return app;
 }

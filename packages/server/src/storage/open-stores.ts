@@ -5,12 +5,14 @@
 import { fileURLToPath } from 'node:url';
 import { invalidArgument } from '@slipway/contracts';
 import type { EvaluationStore } from '../evaluation/evaluation-store.js';
+import type { EndpointStore } from '../serving/endpoint-store.js';
 import type { RegistryStore } from '../registry/registry-store.js';
 import type { WebhookStore } from '../registry/webhook-store.js';
 import type { ArtifactStore } from '../tracking/artifact-store.js';
 import type { TrackingStore } from '../tracking/tracking-store.js';
 import { FsArtifactStore } from './artifacts/fs-artifact-store.js';
 import { S3ArtifactStore, type S3ArtifactStoreOptions } from './artifacts/s3-artifact-store.js';
+import { SqlEndpointStore } from './sql/sql-endpoint-store.js';
 import { SqlEvaluationStore } from './sql/sql-evaluation-store.js';
 import { SqlRegistryStore } from './sql/sql-registry-store.js';
 import { openSqlTrackingStore } from './sql/sql-tracking-store.js';
@@ -22,6 +24,7 @@ export interface MetadataStores {
   registry: RegistryStore;
   webhooks: WebhookStore;
   evaluations: EvaluationStore;
+  endpoints: EndpointStore;
   /** Releases the shared database. */
   close(): Promise<void>;
 }
@@ -42,6 +45,7 @@ export async function openMetadataStores(uri: string): Promise<MetadataStores> {
     registry: new SqlRegistryStore(tracking.backend),
     webhooks: new SqlWebhookStore(tracking.backend),
     evaluations: new SqlEvaluationStore(tracking.backend),
+    endpoints: new SqlEndpointStore(tracking.backend),
     close: () => tracking.close(),
   };
 }

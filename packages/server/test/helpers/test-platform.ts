@@ -15,6 +15,9 @@ export interface TestPlatform {
   /** Base URL (only when started with `listen: true`). */
   url: string;
   dataDir: string;
+  /** Shuts the platform down but keeps its data dir (to inspect what it wrote). */
+  stop(): Promise<void>;
+  /** Stops the platform (if still running) and removes its data dir. */
   close(): Promise<void>;
 }
 
@@ -29,12 +32,15 @@ export async function startTestPlatform(
   if (options.listen) {
     url = await platform.app.listen({ host: '127.0.0.1', port: 0 });
   }
+  let stopped: Promise<void> | undefined;
+  const stop = (): Promise<void> => (stopped ??= platform.close());
   return {
     app: platform.app,
     url,
     dataDir,
+    stop,
     async close() {
-      await platform.close();
+      await stop();
       await rm(dataDir, { recursive: true, force: true });
     },
   };

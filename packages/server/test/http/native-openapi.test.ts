@@ -81,6 +81,11 @@ const ROUTES: [string, string][] = [
   ['delete', '/api/v1/models/{name}/evaluation-policy'],
   ['post', '/api/v1/models/{name}/versions/{version}/promote'],
   ['post', '/api/v1/baselines'],
+  ['post', '/api/v1/endpoints'],
+  ['get', '/api/v1/endpoints'],
+  ['get', '/api/v1/endpoints/{name}'],
+  ['patch', '/api/v1/endpoints/{name}'],
+  ['delete', '/api/v1/endpoints/{name}'],
 ];
 
 describe('GET /api/v1/openapi.json', () => {

@@ -114,6 +114,7 @@ describe.skipIf(!TEST_POSTGRES_URL)('openSqlDatabase (PostgreSQL)', () => {
       );
       expect(rows.map((r) => r.table_name)).toEqual([
         'datasets',
+        'endpoints',
         'evaluation_models',
         'evaluations',
         'experiment_tags',

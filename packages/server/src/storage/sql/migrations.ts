@@ -1,8 +1,9 @@
 /**
- * Portable schema migrations of the metadata store (tracking, registry, webhooks, evaluations), run at open. Migrations are history: never edit
+ * Portable schema migrations of the metadata store (tracking, registry, webhooks, evaluations, endpoints), run at open. Migrations are history: never edit
  * one that has shipped, append a new one.
  */
 import { Migrator, sql, type Kysely, type Migration, type RawBuilder } from 'kysely';
+import { createEndpointSchema } from './endpoint-schema.js';
 import { createEvaluationSchema } from './evaluation-schema.js';
 import { createRegistrySchema } from './registry-schema.js';
 import type { SqlDialectName } from './sql-uri.js';
@@ -18,6 +19,7 @@ export function trackingMigrations(dialect: SqlDialectName): Record<string, Migr
     '0002_registry_schema': { up: (db) => createRegistrySchema(db, dialect) },
     '0003_webhook_schema': { up: (db) => createWebhookSchema(db, dialect) },
     '0004_evaluation_schema': { up: (db) => createEvaluationSchema(db, dialect) },
+    '0005_endpoint_schema': { up: (db) => createEndpointSchema(db) },
   };
 }
 

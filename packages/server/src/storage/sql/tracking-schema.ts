@@ -3,6 +3,7 @@
  * the design). Column names are snake_case as in the database.
  */
 import type { ColumnType, Generated } from 'kysely';
+import type { EndpointTables } from './endpoint-schema.js';
 import type { EvaluationTables } from './evaluation-schema.js';
 import type { RegistryTables } from './registry-schema.js';
 import type { WebhookTables } from './webhook-schema.js';
@@ -88,7 +89,7 @@ export interface InputTagsTable {
 }
 
 /** Every table of the metadata database (tracking plus the later stages' tables), as Kysely sees it. */
-export interface TrackingDatabase extends RegistryTables, WebhookTables, EvaluationTables {
+export interface TrackingDatabase extends RegistryTables, WebhookTables, EvaluationTables, EndpointTables {
   experiments: ExperimentsTable;
   experiment_tags: ExperimentTagsTable;
   runs: RunsTable;

@@ -1,0 +1,158 @@
+/**
+ * The serving data plane over HTTP, three protocols on the same endpoints:
+ * - Slipway JSON: `POST /v1/endpoints/{name}/predict`;
+ * - MLflow scoring: `POST /v1/endpoints/{name}/invocations` (and `POST /invocations` for a process
+ *   started for one endpoint);
+ * - Open Inference Protocol v2: `/v2/health/{live,ready}`, `/v2/models/{name}[/ready]`,
+ *   `POST /v2/models/{name}/infer`, where the model name is the endpoint name.
+ * Each protocol answers errors in its own shape; the codes and statuses are the one taxonomy's.
+ */
+import { randomUUID } from 'node:crypto';
+import { httpStatusForCode } from '@slipway/contracts';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { toSlipwayError } from './error-mapping.js';
+import {
+  checkMlflowContentType,
+  decodeMlflowRequest,
+  encodeMlflowResponse,
+} from '../serving/protocols/mlflow-invocations.js';
+import { buildOipModelMetadata, decodeOipRequest, encodeOipResponse } from '../serving/protocols/oip-v2.js';
+import { decodeSlipwayRequest, encodeSlipwayResponse } from '../serving/protocols/slipway-json.js';
+import type { ServingManager } from '../serving/serving-manager.js';
+
+/** Options of the data plane. */
+export interface ServingRouteOptions {
+  /** The endpoint `POST /invocations` and the OIP health checks refer to (a `slipway serve --endpoint` process). */
+  defaultEndpoint?: string;
+}
+
+interface NameParams {
+  name: string;
+}
+
+/** The caller's request id, or a fresh one; echoed in `x-request-id`. */
+function requestIdOf(request: FastifyRequest, reply: FastifyReply): string {
+  const given = request.headers['x-request-id'];
+  const id = typeof given === 'string' && given.length > 0 && given.length <= 200 ? given : randomUUID();
+  void reply.header('x-request-id', id);
+  return id;
+}
+
+/** Registers the Slipway JSON and MLflow routes (errors in the native shape / MLflow's shape). */
+export function registerServingRoutes(
+  app: FastifyInstance,
+  manager: ServingManager,
+  options: ServingRouteOptions = {},
+): void {
+  void app.register(async (slipway) => {
+    slipway.post<{ Params: NameParams }>('/v1/endpoints/:name/predict', async (request, reply) => {
+      const requestId = requestIdOf(request, reply);
+      const decoded = decodeSlipwayRequest(request.body);
+      const result = await manager.predict(request.params.name, {
+        rows: decoded.rows,
+        source: decoded.source,
+        protocol: 'slipway',
+        requestId,
+        ...(decoded.routingKey === undefined ? {} : { routingKey: decoded.routingKey }),
+      });
+      return encodeSlipwayResponse({ ...result, predictions: result.outputs });
+    });
+  });
+  void app.register(async (mlflow) => {
+    mlflow.setErrorHandler((err, _request, reply) => {
+      const e = toSlipwayError(err);
+      void reply
+        .status(httpStatusForCode(e.code))
+        .send({ error_code: mlflowCode(e.code), message: e.message });
+    });
+    const invocations = async (
+      name: string,
+      request: FastifyRequest,
+      reply: FastifyReply,
+    ): Promise<unknown> => {
+      checkMlflowContentType(request.headers['content-type']);
+      const requestId = requestIdOf(request, reply);
+      const live = await manager.liveModel(name);
+      const decoded = decodeMlflowRequest(request.body, live.model.contract);
+      const result = await manager.predict(name, {
+        rows: decoded.rows,
+        source: decoded.source,
+        protocol: 'mlflow',
+        requestId,
+      });
+      void reply.header('x-slipway-prediction-ids', result.predictionIds.join(','));
+      return encodeMlflowResponse(result.outputs, result.served.model.contract);
+    };
+    mlflow.post<{ Params: NameParams }>('/v1/endpoints/:name/invocations', (request, reply) =>
+      invocations(request.params.name, request, reply),
+    );
+    const single = options.defaultEndpoint;
+    if (single !== undefined)
+      mlflow.post('/invocations', (request, reply) => invocations(single, request, reply));
+  });
+  void app.register(async (oip) => registerOipRoutes(oip, manager, options));
+}
+
+/** Open Inference Protocol v2 routes; errors are `{ "error": message }` as the protocol says. */
+function registerOipRoutes(
+  oip: FastifyInstance,
+  manager: ServingManager,
+  options: ServingRouteOptions,
+): void {
+  oip.setErrorHandler((err, _request, reply) => {
+    const e = toSlipwayError(err);
+    void reply.status(httpStatusForCode(e.code)).send({ error: e.message });
+  });
+  oip.get('/v2/health/live', async () => ({ live: true }));
+  oip.get('/v2/health/ready', async (_request, reply) => {
+    const name = options.defaultEndpoint;
+    const ready = name === undefined || manager.isLoaded(name);
+    void reply.status(ready ? 200 : 503);
+    return { ready };
+  });
+  oip.get<{ Params: NameParams }>('/v2/models/:name', async (request) => {
+    const live = await manager.liveModel(request.params.name);
+    return buildOipModelMetadata(request.params.name, [live.version], live.model.contract);
+  });
+  oip.get<{ Params: NameParams }>('/v2/models/:name/ready', async (request) => {
+    await manager.liveModel(request.params.name);
+    return { name: request.params.name, ready: true };
+  });
+  oip.post<{ Params: NameParams }>('/v2/models/:name/infer', async (request, reply) => {
+    const name = request.params.name;
+    const requestId = requestIdOf(request, reply);
+    const live = await manager.liveModel(name);
+    const decoded = decodeOipRequest(request.body, live.model.contract);
+    const result = await manager.predict(name, {
+      rows: decoded.rows,
+      source: decoded.source,
+      protocol: 'oip-v2',
+      requestId,
+    });
+    return encodeOipResponse({
+      modelName: name,
+      modelVersion: result.modelVersion,
+      id: decoded.id ?? requestId,
+      parameters: { ...(decoded.parameters ?? {}), prediction_ids: result.predictionIds, arm: result.arm },
+      predictions: result.outputs,
+      ...(result.served.model.contract === undefined ? {} : { contract: result.served.model.contract }),
+      ...(decoded.requestedOutputs === undefined ? {} : { requestedOutputs: decoded.requestedOutputs }),
+    });
+  });
+}
+
+/** MLflow's scoring server speaks MLflow error codes. */
+function mlflowCode(code: string): string {
+  switch (code) {
+    case 'INVALID_ARGUMENT':
+      return 'BAD_REQUEST';
+    case 'NOT_FOUND':
+      return 'RESOURCE_DOES_NOT_EXIST';
+    case 'PAYLOAD_TOO_LARGE':
+      return 'BAD_REQUEST';
+    case 'UNAVAILABLE':
+      return 'TEMPORARILY_UNAVAILABLE';
+    default:
+      return code === 'INTERNAL' ? 'INTERNAL_ERROR' : 'INVALID_STATE';
+  }
+}
