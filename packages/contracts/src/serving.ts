@@ -37,6 +37,31 @@ export const EndpointValidationSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** Schema of an endpoint's micro-batching: concurrent requests coalesced into one model call. */
+export const BatchingSchema = Type.Object(
+  {
+    maxBatchSize: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 100_000,
+        description: 'Most rows one model call takes (default 256).',
+      }),
+    ),
+    maxWaitMs: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        maximum: 1000,
+        description:
+          'How long a lone request may wait for company (default 0: never; requests only coalesce while ' +
+          'a model call is already running).',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+/** An endpoint's micro-batching settings. */
+export type Batching = Static<typeof BatchingSchema>;
+
 /** Fields of an endpoint a caller sets. */
 const endpointSpecFields = {
   description: Type.Optional(Type.String()),
@@ -49,6 +74,7 @@ const endpointSpecFields = {
   ),
   validation: Type.Optional(EndpointValidationSchema),
   maxRows: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, description: 'Default 1000.' })),
+  batching: Type.Optional(BatchingSchema),
 };
 
 /** Schema of a request to create an endpoint. */
@@ -68,6 +94,9 @@ export const UpdateEndpointRequestSchema = Type.Object(
     shadows: Type.Optional(Type.Array(ModelVersionRefSchema)),
     validation: Type.Optional(EndpointValidationSchema),
     maxRows: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
+    batching: Type.Optional(
+      Type.Union([BatchingSchema, Type.Null()], { description: 'null turns batching off.' }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -22,6 +22,7 @@ import { openArtifactStore, openMetadataStores, type MetadataStores } from './st
 import { EndpointService } from './serving/endpoint-service.js';
 import { PredictionQueue } from './serving/prediction-queue.js';
 import { ServingManager } from './serving/serving-manager.js';
+import { ServingMetrics } from './serving/serving-metrics.js';
 import { DuckDbPredictionSink } from './storage/predictions/duckdb-prediction-sink.js';
 import { RunArtifacts } from './tracking/run-artifacts.js';
 import { TrackingService } from './tracking/tracking-service.js';
@@ -102,9 +103,10 @@ async function servingServices(
         console.error(`reloading endpoint ${name} failed:`, err instanceof Error ? err.message : err);
       }),
   });
-  const manager = new ServingManager({ endpoints, registry, predictions });
+  const metrics = new ServingMetrics(() => predictions.stats());
+  const manager = new ServingManager({ endpoints, registry, predictions, observer: metrics });
   late.manager = manager;
-  return { endpoints, manager, predictions };
+  return { endpoints, manager, predictions, routes: { metrics } };
 }
 
 /** The evaluation stage's services, on the shared stores. */

@@ -19,11 +19,14 @@ import {
 import { buildOipModelMetadata, decodeOipRequest, encodeOipResponse } from '../serving/protocols/oip-v2.js';
 import { decodeSlipwayRequest, encodeSlipwayResponse } from '../serving/protocols/slipway-json.js';
 import type { ServingManager } from '../serving/serving-manager.js';
+import type { ServingMetrics } from '../serving/serving-metrics.js';
 
 /** Options of the data plane. */
 export interface ServingRouteOptions {
   /** The endpoint `POST /invocations` and the OIP health checks refer to (a `slipway serve --endpoint` process). */
   defaultEndpoint?: string;
+  /** Request metrics, rendered at `GET /metrics`. */
+  metrics?: ServingMetrics;
 }
 
 interface NameParams {
@@ -44,7 +47,9 @@ export function registerServingRoutes(
   manager: ServingManager,
   options: ServingRouteOptions = {},
 ): void {
+  registerOperations(app, manager, options);
   void app.register(async (slipway) => {
+    countRequests(slipway, 'slipway', options);
     slipway.post<{ Params: NameParams }>('/v1/endpoints/:name/predict', async (request, reply) => {
       const requestId = requestIdOf(request, reply);
       const decoded = decodeSlipwayRequest(request.body);
@@ -59,6 +64,7 @@ export function registerServingRoutes(
     });
   });
   void app.register(async (mlflow) => {
+    countRequests(mlflow, 'mlflow', options);
     mlflow.setErrorHandler((err, _request, reply) => {
       const e = toSlipwayError(err);
       void reply
@@ -138,6 +144,44 @@ function registerOipRoutes(
       ...(result.served.model.contract === undefined ? {} : { contract: result.served.model.contract }),
       ...(decoded.requestedOutputs === undefined ? {} : { requestedOutputs: decoded.requestedOutputs }),
     });
+  });
+}
+
+/** `/healthz` (the process answers), `/readyz` (it can serve now) and `/metrics` (Prometheus). */
+function registerOperations(
+  app: FastifyInstance,
+  manager: ServingManager,
+  options: ServingRouteOptions,
+): void {
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    const name = options.defaultEndpoint;
+    const ready = manager.acceptingRequests() && (name === undefined || manager.isLoaded(name));
+    void reply.status(ready ? 200 : 503);
+    return { ready };
+  });
+  const metrics = options.metrics;
+  if (metrics !== undefined) {
+    app.get('/metrics', async (_request, reply) => {
+      const { contentType, body } = await metrics.render();
+      void reply.header('content-type', contentType);
+      return body;
+    });
+  }
+}
+
+/** Counts and times every predict request of a protocol scope, whatever its outcome. */
+function countRequests(scope: FastifyInstance, protocol: string, options: ServingRouteOptions): void {
+  const metrics = options.metrics;
+  if (metrics === undefined) return;
+  const ends = new WeakMap<FastifyRequest, (status: number) => void>();
+  scope.addHook('onRequest', async (request) => {
+    if (request.method !== 'POST') return;
+    const name = (request.params as Partial<NameParams>).name ?? options.defaultEndpoint ?? '';
+    ends.set(request, metrics.requestStarted(name, protocol));
+  });
+  scope.addHook('onResponse', async (request, reply) => {
+    ends.get(request)?.(reply.statusCode);
   });
 }
 

@@ -135,9 +135,11 @@ function endpointNotFound(name: string): SlipwayError {
 
 /** The endpoint after a patch: present fields replace, `canary: null` removes. */
 function applyPatch(current: Endpoint, patch: UpdateEndpointRequest, now: number): Endpoint {
-  const { canary, ...rest } = patch;
+  const { canary, batching, ...rest } = patch;
   const next: Endpoint = { ...current, ...rest, updatedAt: now, revision: current.revision + 1 };
   if (canary === null) delete next.canary;
   else if (canary !== undefined) next.canary = canary;
+  if (batching === null) delete next.batching;
+  else if (batching !== undefined) next.batching = batching;
   return next;
 }

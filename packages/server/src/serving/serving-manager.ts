@@ -22,6 +22,7 @@ import { maxRowsOf } from './endpoint-service.js';
 import { loadServingSet, reloadPool, type EndpointLoaderDeps } from './endpoint-loader.js';
 import { ModelPool, type ServedModel, type ServingSet } from './model-pool.js';
 import type { PredictionQueue } from './prediction-queue.js';
+import type { ModelCallObserver } from './serving-metrics.js';
 import { chooseArm } from './traffic.js';
 import type { RowSource } from './protocols/common.js';
 import { compileRowValidator, type RowValidator } from './validate-rows.js';
@@ -37,6 +38,8 @@ export interface ServingManagerDeps {
   seed?: number;
   /** How often loaded endpoints re-check their definition and aliases (ms); 0 disables the timer. */
   refreshIntervalMs?: number;
+  /** Told about every model call (metrics). */
+  observer?: ModelCallObserver;
 }
 
 /** One predict call as a protocol adapter hands it over. */
@@ -116,6 +119,7 @@ export class ServingManager {
       const started = performance.now();
       const outputs = await served.model.predict(input.rows);
       const latencyMs = performance.now() - started;
+      this.deps.observer?.modelCall(name, served.version, arm, input.rows.length, latencyMs / 1000);
       const predictionIds = input.rows.map(() => this.newId());
       const timestamp = this.now();
       this.deps.predictions.offer(
@@ -160,6 +164,11 @@ export class ServingManager {
     const { set, release } = runtime.pool.acquire();
     release();
     return set.live;
+  }
+
+  /** False once shutdown has begun (readiness). */
+  acceptingRequests(): boolean {
+    return !this.closed;
   }
 
   /** Whether the endpoint is loaded and can serve now (readiness). */
@@ -306,6 +315,7 @@ export class ServingManager {
         const started = performance.now();
         const outputs = await shadow.model.predict(input.rows);
         const latencyMs = performance.now() - started;
+        this.deps.observer?.modelCall(name, shadow.version, 'shadow', input.rows.length, latencyMs / 1000);
         const timestamp = this.now();
         this.deps.predictions.offer(
           input.rows.map((row, i) => ({
