@@ -22,6 +22,7 @@ import { maxRowsOf } from './endpoint-service.js';
 import { loadServingSet, reloadPool, type EndpointLoaderDeps } from './endpoint-loader.js';
 import { ModelPool, type ServedModel, type ServingSet } from './model-pool.js';
 import type { PredictionQueue } from './prediction-queue.js';
+import { MicroBatcher } from './micro-batcher.js';
 import type { ModelCallObserver } from './serving-metrics.js';
 import { chooseArm } from './traffic.js';
 import type { RowSource } from './protocols/common.js';
@@ -80,6 +81,8 @@ const DEFAULT_REFRESH_MS = 2000;
 export class ServingManager {
   private readonly runtimes = new Map<string, Promise<EndpointRuntime>>();
   private readonly refreshing = new Map<string, Promise<void>>();
+  /** Micro-batchers per model and batching settings (one model call at a time, coalescing the rest). */
+  private readonly batchers = new WeakMap<ServedModel['model'], Map<string, MicroBatcher>>();
   /** Compiled validators per model and wire layout (compiling per request would cost more than checking). */
   private readonly validators = new WeakMap<ServedModel['model'], Map<string, RowValidator>>();
   private readonly now: () => number;
@@ -117,7 +120,7 @@ export class ServingManager {
       const served = arm === 'canary' && canary !== undefined ? canary.model : set.live;
       const { warnings } = this.validatorOf(served, runtime.endpoint, input.source)(input.rows);
       const started = performance.now();
-      const outputs = await served.model.predict(input.rows);
+      const outputs = await this.callerOf(served, runtime.endpoint)(input.rows);
       const latencyMs = performance.now() - started;
       this.deps.observer?.modelCall(name, served.version, arm, input.rows.length, latencyMs / 1000);
       const predictionIds = input.rows.map(() => this.newId());
@@ -301,6 +304,25 @@ export class ServingManager {
       byLayout.set(key, validator);
     }
     return validator;
+  }
+
+  /** How this endpoint calls `served`: directly, or through a micro-batcher when batching is on. */
+  private callerOf(served: ServedModel, endpoint: Endpoint): (rows: InputRow[]) => Promise<OutputRow[]> {
+    const settings = endpoint.batching;
+    if (settings === undefined) return (rows) => served.model.predict(rows);
+    let bySettings = this.batchers.get(served.model);
+    if (bySettings === undefined) {
+      bySettings = new Map();
+      this.batchers.set(served.model, bySettings);
+    }
+    const key = JSON.stringify(settings);
+    let batcher = bySettings.get(key);
+    if (batcher === undefined) {
+      batcher = new MicroBatcher(served.model, settings);
+      bySettings.set(key, batcher);
+    }
+    const chosen = batcher;
+    return (rows) => chosen.predict(rows);
   }
 
   /** Calls every shadow with the live rows and logs its outputs beside the live ones. */

@@ -302,6 +302,18 @@ describe('traffic', () => {
     expect(answer.model_version).toBe('2');
   });
 
+  it('coalesces concurrent requests with micro-batching and answers each with its own rows', async () => {
+    ok(await api('PATCH', '/endpoints/fraud', { batching: { maxBatchSize: 8 } }));
+    const inputs = Array.from({ length: 40 }, (_, i) => ({ a: i / 20 - 1, b: (i % 7) / 7 }));
+    const answers = await Promise.all(inputs.map((row) => predict({ instances: [row, { a: 0, b: 0 }] })));
+    answers.forEach((answer, i) => {
+      const row = inputs[i] ?? { a: 0, b: 0 };
+      expect(answer.predictions).toHaveLength(2);
+      expect(answer.predictions[0]?.probabilities[1]).toBeCloseTo(p1(answer.model_version, row.a, row.b), 6);
+    });
+    ok(await api('PATCH', '/endpoints/fraud', { batching: null }));
+  });
+
   it('calls shadows off the response path and logs their outputs beside the live ones', async () => {
     ok(await api('PUT', '/models/fraud/aliases/champion', { version: '1' }));
     // The PATCH reloads the endpoint before it answers, so the alias move is served from here on.
