@@ -1,7 +1,8 @@
-/** The SDK entry point: one client per server, grouping experiments, runs, artifacts, the model registry, evaluations and baselines. */
+/** The SDK entry point: one client per server, grouping experiments, runs, artifacts, the model registry, evaluations, baselines and serving endpoints. */
 import type { StringMap } from '@slipway/contracts';
 import { ArtifactsApi } from './artifacts.js';
 import { BaselinesApi } from './baselines.js';
+import { EndpointsApi } from './endpoints.js';
 import { EvaluationsApi } from './evaluations.js';
 import { ExperimentsApi } from './experiments.js';
 import { ModelsApi } from './models.js';
@@ -38,6 +39,8 @@ export class SlipwayClient {
   readonly evaluations: EvaluationsApi;
   /** Baselines fitted from a dataset (or declared) and registered in one call. */
   readonly baselines: BaselinesApi;
+  /** Serving endpoints (control plane) and `predict` (data plane). */
+  readonly endpoints: EndpointsApi;
 
   constructor(options: SlipwayClientOptions) {
     const http = new Transport(options);
@@ -47,6 +50,7 @@ export class SlipwayClient {
     this.models = new ModelsApi(http);
     this.evaluations = new EvaluationsApi(http);
     this.baselines = new BaselinesApi(http);
+    this.endpoints = new EndpointsApi(http, options);
   }
 
   /** Creates a run and returns a logger that batches metrics, params and tags client-side. */

@@ -35,6 +35,14 @@ export {
 } from './models.js';
 export { EvaluationsApi, type ListEvaluationsOptions } from './evaluations.js';
 export { BaselinesApi } from './baselines.js';
+export {
+  EndpointsApi,
+  type DataPlaneOptions,
+  type PredictInput,
+  type PredictOptions,
+  type PredictResponse,
+  type PredictRow,
+} from './endpoints.js';
 export { RunLogger, LOG_BATCH_LIMITS, type RunLoggerOptions } from './run-logger.js';
 export { Paginated, type PageOf } from './paginated.js';
 export { USER_HEADER, type FetchLike, type TransportOptions } from './transport.js';
@@ -59,6 +67,13 @@ export {
   type BootstrapSpec,
   type CreateBaselineRequest,
   type CreateBaselineResponse,
+  type Batching,
+  type Canary,
+  type CreateEndpointRequest,
+  type Endpoint,
+  type TrafficArm,
+  type UpdateEndpointRequest,
+  type ValidationWarning,
   type CreateEvaluationRequest,
   type DatasetRef,
   type EvaluatedModelRef,

@@ -20,6 +20,8 @@ export interface SlipwayConfig {
   s3: S3Settings;
   /** Pino log level, or false for no request log. */
   logLevel: string | false;
+  /** Whether served predictions are logged (on by default; off only for benchmarks and tests). */
+  predictionLog: boolean;
 }
 
 /** S3 settings Slipway reads itself; ignored unless the artifacts URI is `s3://`. */
@@ -41,6 +43,8 @@ export interface ConfigFlags {
   s3EndpointUrl?: string;
   /** A string from the environment, or a boolean from a switch-style flag. */
   s3ForcePathStyle?: string | boolean;
+  /** `on`/`off` (or a boolean): log served predictions. */
+  predictionLog?: string | boolean;
 }
 
 /** Environment variables read by the platform. */
@@ -53,6 +57,7 @@ export const ENV_VARS = {
   logLevel: 'SLIPWAY_LOG_LEVEL',
   s3EndpointUrl: 'SLIPWAY_S3_ENDPOINT_URL',
   s3ForcePathStyle: 'SLIPWAY_S3_FORCE_PATH_STYLE',
+  predictionLog: 'SLIPWAY_PREDICTION_LOG',
 } as const;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent', 'off'];
@@ -93,6 +98,7 @@ export function loadConfig(
       forcePathStyle: parseSwitch('s3-force-path-style', pick('s3ForcePathStyle') ?? 'false'),
     },
     logLevel: logLevel === 'off' ? false : logLevel,
+    predictionLog: parseSwitch('prediction-log', pick('predictionLog') ?? 'on'),
   };
 }
 

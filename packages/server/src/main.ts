@@ -4,15 +4,20 @@
  * Also the `slipway` executable: running this file runs the CLI.
  */
 import { realpathSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { SlipwayError, definedFields, type Endpoint } from '@slipway/contracts';
 import type { SlipwayConfig } from './config.js';
 import { BaselineService } from './evaluation/baseline-service.js';
 import type { EvaluationRouteServices } from './evaluation/evaluation-routes.js';
 import { EvaluationService } from './evaluation/evaluation-service.js';
 import { PromotionService } from './evaluation/promotion.js';
 import { buildApp, type ServingServices } from './http/app.js';
+import { InFlightRequests, trackInFlight } from './http/in-flight.js';
+import { nativeErrorResponse } from './http/error-mapping.js';
+import { registerServingRoutes } from './http/serving-routes.js';
 import { DuckDbDatasetReader } from './storage/datasets/duckdb-dataset-reader.js';
 import type { ArtifactStore } from './tracking/artifact-store.js';
 import { RegistryService } from './registry/registry-service.js';
@@ -20,7 +25,7 @@ import { WebhookDispatcher } from './registry/webhook-dispatcher.js';
 import { WebhookService } from './registry/webhook-service.js';
 import { openArtifactStore, openMetadataStores, type MetadataStores } from './storage/open-stores.js';
 import { EndpointService } from './serving/endpoint-service.js';
-import { PredictionQueue } from './serving/prediction-queue.js';
+import { DISABLED_PREDICTION_LOG, PredictionQueue } from './serving/prediction-queue.js';
 import { ServingManager } from './serving/serving-manager.js';
 import { ServingMetrics } from './serving/serving-metrics.js';
 import { DuckDbPredictionSink } from './storage/predictions/duckdb-prediction-sink.js';
@@ -64,15 +69,17 @@ export async function createPlatform(config: SlipwayConfig): Promise<Platform> {
   const evaluation = evaluationServices({ stores, registry, tracking, artifacts, runArtifacts });
   const serving = await servingServices(config, stores, registry);
   onRegistryEvent = () => void serving.manager.refreshAll();
+  const inFlight = new InFlightRequests();
   const app = await buildApp(
     { tracking, artifacts, runArtifacts, registry, webhooks, evaluation, serving },
-    { logLevel: config.logLevel },
+    { logLevel: config.logLevel, inFlight },
   );
   dispatcher.start();
   return {
     app,
     async close() {
-      // Stop taking requests, let in-flight ones finish, then flush what they logged.
+      // Let responses in flight finish sending, stop taking requests, then flush what they logged.
+      await inFlight.drain(DRAIN_TIMEOUT_MS);
       await app.close();
       await serving.manager.close();
       await serving.predictions.close();
@@ -82,17 +89,32 @@ export async function createPlatform(config: SlipwayConfig): Promise<Platform> {
   };
 }
 
+/** Where the serving stage logs and how its data-plane routes behave; the platform's defaults when absent. */
+interface ServingStageOptions {
+  /** The prediction log's DuckDB file (default `<data-dir>/predictions.duckdb`). */
+  predictionsFile?: string;
+  /** The endpoint `POST /invocations` and `/v2/health/ready` refer to (a `slipway serve` process). */
+  defaultEndpoint?: string;
+}
+
 /** The serving stage: endpoints, the data-plane manager and the prediction log queue. */
 async function servingServices(
   config: SlipwayConfig,
   stores: MetadataStores,
   registry: RegistryService,
+  options: ServingStageOptions = {},
 ): Promise<ServingServices> {
-  const sink = await DuckDbPredictionSink.open(join(config.dataDir, 'predictions.duckdb'));
-  const predictions = new PredictionQueue(sink, {
-    onWriteError: (err) =>
-      console.error('prediction log write failed:', err instanceof Error ? err.message : err),
-  });
+  const predictions = config.predictionLog
+    ? new PredictionQueue(
+        await DuckDbPredictionSink.open(
+          options.predictionsFile ?? join(config.dataDir, 'predictions.duckdb'),
+        ),
+        {
+          onWriteError: (err) =>
+            console.error('prediction log write failed:', err instanceof Error ? err.message : err),
+        },
+      )
+    : DISABLED_PREDICTION_LOG;
   // The service and the manager know each other: changes reload the endpoint before the API answers.
   const late: { manager?: ServingManager } = {};
   const endpoints = new EndpointService({
@@ -106,7 +128,12 @@ async function servingServices(
   const metrics = new ServingMetrics(() => predictions.stats());
   const manager = new ServingManager({ endpoints, registry, predictions, observer: metrics });
   late.manager = manager;
-  return { endpoints, manager, predictions, routes: { metrics } };
+  return {
+    endpoints,
+    manager,
+    predictions,
+    routes: { metrics, ...definedFields({ defaultEndpoint: options.defaultEndpoint }) },
+  };
 }
 
 /** The evaluation stage's services, on the shared stores. */
@@ -132,6 +159,140 @@ function evaluationServices(parts: {
   return { evaluations, promotions: new PromotionService(evaluations), baselines };
 }
 
+/** Options of a single-endpoint serving process. */
+export interface ServingPlatformOptions {
+  /** The endpoint this process serves (loaded at start; `POST /invocations` refers to it). */
+  endpoint: string;
+  /**
+   * The prediction log's DuckDB file. DuckDB allows one writer process per file, so a serving
+   * process must not share the platform's `<data-dir>/predictions.duckdb`; the CLI defaults to
+   * `<data-dir>/predictions-serve-<endpoint>.duckdb` (replicas of one endpoint need distinct files).
+   */
+  predictionsFile: string;
+}
+
+/** A serving process: the data plane of one endpoint, reading endpoints and the registry from the shared stores. */
+export interface ServingPlatform extends Platform {
+  /** The endpoint's definition as loaded at start. */
+  endpoint: Endpoint;
+  /** The live model version it served at start. */
+  live: { name: string; version: string };
+}
+
+/**
+ * Builds a stateless serving process for one endpoint (the `slipway serve` process): the metadata
+ * and artifact stores, the registry (read-only here: no webhooks), endpoints, the serving manager
+ * and the prediction log, and an app with only the data-plane routes and `/health`. The endpoint is
+ * loaded before this resolves, so a missing endpoint or a model that does not load fails at start;
+ * afterwards the manager polls (every 2 s) for endpoint changes and alias moves made elsewhere.
+ */
+export async function createServingPlatform(
+  config: SlipwayConfig,
+  options: ServingPlatformOptions,
+): Promise<ServingPlatform> {
+  const stores = await openMetadataStores(config.backendStoreUri);
+  const opened: { close(): Promise<void> }[] = [stores];
+  const closeAll = async (): Promise<void> => {
+    for (const resource of opened.reverse()) await resource.close();
+  };
+  try {
+    const artifacts = await openArtifactStore(config.artifactsUri, { s3: config.s3 });
+    const tracking = new TrackingService({
+      store: stores.tracking,
+      defaultArtifactLocation: (id) => `mlflow-artifacts:/${id}`,
+    });
+    await mkdir(dirname(options.predictionsFile), { recursive: true });
+    // Alias moves happen in other processes: resolve afresh on every poll rather than from a cache.
+    const registry = new RegistryService({ store: stores.registry, tracking, artifacts, aliasCacheTtlMs: 0 });
+    const serving = await servingServices(config, stores, registry, {
+      predictionsFile: options.predictionsFile,
+      defaultEndpoint: options.endpoint,
+    });
+    opened.push(serving.predictions, serving.manager);
+    const endpoint = await serving.endpoints.get(options.endpoint).catch((err: unknown) => {
+      if (err instanceof SlipwayError && err.code === 'NOT_FOUND') {
+        throw new SlipwayError(
+          'NOT_FOUND',
+          `Endpoint '${options.endpoint}' does not exist in ${config.backendStoreUri}; create it first ` +
+            '(slipway endpoints create).',
+        );
+      }
+      throw err;
+    });
+    const live = await serving.manager.liveModel(options.endpoint);
+    const inFlight = new InFlightRequests();
+    const app = await servingApp(serving, config, inFlight);
+    return {
+      app,
+      endpoint,
+      live: { name: live.name, version: live.version },
+      async close() {
+        // Let responses in flight finish sending (later ones close their connection), stop
+        // listening, then release the models and flush what the requests logged.
+        await inFlight.drain(DRAIN_TIMEOUT_MS);
+        await app.close();
+        await closeAll();
+      },
+    };
+  } catch (err) {
+    await closeAll().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** The app of a serving process: `/health` and the data plane, errors in the native shape. */
+async function servingApp(
+  serving: ServingServices,
+  config: SlipwayConfig,
+  inFlight: InFlightRequests,
+): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: config.logLevel ? { level: config.logLevel } : false,
+    bodyLimit: SERVING_BODY_LIMIT,
+  });
+  trackInFlight(app, inFlight);
+  app.setErrorHandler((err, request, reply) => {
+    const { status, body } = nativeErrorResponse(err);
+    if (status >= 500) request.log.error({ err }, 'request failed');
+    void reply.status(status).send(body);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    void reply.status(404).send({
+      error: { code: 'NOT_FOUND', message: `No route for ${request.method} ${request.url}` },
+    });
+  });
+  app.get('/health', async () => ({ status: 'ok' }));
+  registerServingRoutes(app, serving.manager, serving.routes);
+  await app.ready();
+  return app;
+}
+
+/** Longest a closing process waits for responses to finish sending. */
+const DRAIN_TIMEOUT_MS = 30_000;
+
+/** Largest predict body a serving process accepts (the platform app's JSON limit). */
+const SERVING_BODY_LIMIT = 16 * 1024 * 1024;
+
+/** A serving process listening on a socket. */
+export interface RunningServingPlatform extends ServingPlatform {
+  url: string;
+}
+
+/** Builds a serving process and listens on the configured host and port. */
+export async function startServingPlatform(
+  config: SlipwayConfig,
+  options: ServingPlatformOptions,
+): Promise<RunningServingPlatform> {
+  const platform = await createServingPlatform(config, options);
+  try {
+    await platform.app.listen({ host: config.host, port: config.port });
+  } catch (err) {
+    await platform.close().catch(() => undefined);
+    throw err;
+  }
+  return { ...platform, url: urlOf(platform.app, config) };
+}
+
 /** A platform listening on a socket. */
 export interface RunningPlatform extends Platform {
   url: string;
@@ -141,10 +302,15 @@ export interface RunningPlatform extends Platform {
 export async function startPlatform(config: SlipwayConfig): Promise<RunningPlatform> {
   const platform = await createPlatform(config);
   await platform.app.listen({ host: config.host, port: config.port });
-  const address = platform.app.server.address();
+  return { ...platform, url: urlOf(platform.app, config) };
+}
+
+/** The URL a listening app is reached at. */
+function urlOf(app: FastifyInstance, config: SlipwayConfig): string {
+  const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  return { ...platform, url: `http://${host}:${port}` };
+  return `http://${host}:${port}`;
 }
 
 function isEntryPoint(): boolean {

@@ -13,8 +13,15 @@ describe('loadConfig', () => {
       artifactsUri: 'file:/home/ada/.slipway/artifacts',
       s3: { forcePathStyle: false },
       logLevel: false,
+      predictionLog: true,
     });
     expect(c.s3.endpoint).toBeUndefined();
+  });
+
+  it('turns the prediction log off by flag or env, and refuses other words', () => {
+    expect(loadConfig({ predictionLog: 'off' }, {}, '/h').predictionLog).toBe(false);
+    expect(loadConfig({}, { SLIPWAY_PREDICTION_LOG: 'false' }, '/h').predictionLog).toBe(false);
+    expect(() => loadConfig({ predictionLog: 'maybe' }, {}, '/h')).toThrow(/prediction-log/);
   });
 
   it('lets flags override env vars and env vars override defaults', () => {

@@ -11,6 +11,8 @@ import { registerRunsCommands } from './runs-command.js';
 import { registerModelsCommands } from './models-command.js';
 import { registerBaselinesCommands } from './baselines-command.js';
 import { registerEvalCommand } from './eval-command.js';
+import { registerEndpointsCommands } from './endpoints-command.js';
+import { registerServeCommand } from './serve-command.js';
 
 /** Side effects the CLI needs, injected by main.ts. */
 export interface CliDeps {
@@ -32,6 +34,8 @@ export function buildProgram(deps: CliDeps): Command {
   registerModelsCommands(program, deps);
   registerBaselinesCommands(program, deps);
   registerEvalCommand(program, deps);
+  registerEndpointsCommands(program, deps);
+  registerServeCommand(program, deps);
   return program;
 }
 

@@ -23,6 +23,10 @@ export function registerServerCommand(program: Command, deps: CliDeps): void {
     .option('--s3-endpoint-url <url>', 'S3-compatible endpoint (env SLIPWAY_S3_ENDPOINT_URL)')
     .option('--s3-force-path-style', 'path-style S3 addressing (env SLIPWAY_S3_FORCE_PATH_STYLE)')
     .option('--log-level <level>', 'request log level: info, debug, ... or off (env SLIPWAY_LOG_LEVEL)')
+    .option(
+      '--prediction-log <on|off>',
+      'log served predictions to <data-dir>/predictions.duckdb (env SLIPWAY_PREDICTION_LOG, default on)',
+    )
     .action(async (flags: ConfigFlags) => {
       const config = loadConfig(flags, deps.env ?? process.env, homedir());
       const platform = await deps.startPlatform(config);

@@ -15,11 +15,12 @@ import { registerTrackingRoutes } from '../tracking/tracking-routes.js';
 import { schemaValidationError, withNativeFieldNames } from '../tracking/tracking-routes-support.js';
 import { registerMlflowCompat } from './compat/mlflow/mlflow-compat.js';
 import { nativeErrorResponse } from './error-mapping.js';
+import { trackInFlight, type InFlightRequests } from './in-flight.js';
 import { registerOpenApi } from './openapi.js';
 import { registerServingRoutes, type ServingRouteOptions } from './serving-routes.js';
 import { registerEndpointRoutes } from '../serving/endpoint-routes.js';
 import type { EndpointService } from '../serving/endpoint-service.js';
-import type { PredictionQueue } from '../serving/prediction-queue.js';
+import type { PredictionLog } from '../serving/prediction-queue.js';
 import type { ServingManager } from '../serving/serving-manager.js';
 
 /** Services and stores the HTTP layer exposes. */
@@ -40,7 +41,7 @@ export interface AppServices {
 export interface ServingServices {
   endpoints: EndpointService;
   manager: ServingManager;
-  predictions: PredictionQueue;
+  predictions: PredictionLog;
   /** Options of the data-plane routes (the default endpoint of a single-endpoint process). */
   routes?: ServingRouteOptions;
 }
@@ -49,6 +50,8 @@ export interface ServingServices {
 export interface AppOptions {
   /** Pino log level, or false to disable request logging (the default: logging costs throughput). */
   logLevel?: string | false;
+  /** Tracks responses in flight so shutdown can let them finish sending. */
+  inFlight?: InFlightRequests;
 }
 
 /** Largest accepted JSON body: MLflow caps log-batch at 1 MB; searches and inputs fit well inside 16 MB. */
@@ -62,6 +65,7 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
     // Error responses name the field; ajv should report every problem only once, in order.
     ajv: { customOptions: { allErrors: false, coerceTypes: 'array', removeAdditional: false } },
   });
+  if (options.inFlight !== undefined) trackInFlight(app, options.inFlight);
   app.setErrorHandler((err, request, reply) => {
     const { status, body } = nativeErrorResponse(err);
     if (status >= 500) request.log.error({ err }, 'request failed');

@@ -328,3 +328,14 @@ function nonNegative(name: string, value: number): number {
   if (!Number.isFinite(value) || value < 0) throw new RangeError(`${name} must be a non-negative number`);
   return value;
 }
+
+/** What the serving path needs of a prediction log: a queue, or nothing at all when logging is off. */
+export type PredictionLog = Pick<PredictionQueue, 'offer' | 'stats' | 'flush' | 'close'>;
+
+/** The log of a process started with `--prediction-log off`: accepts and forgets (benchmarks only). */
+export const DISABLED_PREDICTION_LOG: PredictionLog = {
+  offer: () => true,
+  stats: () => ({ pending: 0, dropped: 0, written: 0, failedWrites: 0 }),
+  flush: async () => undefined,
+  close: async () => undefined,
+};
