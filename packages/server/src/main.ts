@@ -106,7 +106,7 @@ async function servingServices(
 ): Promise<ServingServices> {
   const predictions = config.predictionLog
     ? new PredictionQueue(
-        await DuckDbPredictionSink.open(
+        await DuckDbPredictionSink.openInWorker(
           options.predictionsFile ?? join(config.dataDir, 'predictions.duckdb'),
         ),
         {

@@ -44,8 +44,13 @@ export class InFlightRequests {
 
 /** Tracks every response of `app` and asks clients to close their connection once shutdown starts. */
 export function trackInFlight(app: FastifyInstance, inFlight: InFlightRequests): void {
-  app.addHook('onRequest', async (_request, reply) => inFlight.track(reply.raw));
-  app.addHook('onSend', async (_request, reply) => {
+  // Callback-style hooks: an async hook costs Fastify a promise per request on the hot path.
+  app.addHook('onRequest', (_request, reply, done) => {
+    inFlight.track(reply.raw);
+    done();
+  });
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (inFlight.isClosing) void reply.header('connection', 'close');
+    done(null, payload);
   });
 }

@@ -18,7 +18,7 @@ import {
 } from '../serving/protocols/mlflow-invocations.js';
 import { buildOipModelMetadata, decodeOipRequest, encodeOipResponse } from '../serving/protocols/oip-v2.js';
 import { decodeSlipwayRequest, encodeSlipwayResponse } from '../serving/protocols/slipway-json.js';
-import type { ServingManager } from '../serving/serving-manager.js';
+import type { PredictInput, ServingManager } from '../serving/serving-manager.js';
 import type { ServingMetrics } from '../serving/serving-metrics.js';
 
 /** Options of the data plane. */
@@ -53,14 +53,23 @@ export function registerServingRoutes(
     slipway.post<{ Params: NameParams }>('/v1/endpoints/:name/predict', async (request, reply) => {
       const requestId = requestIdOf(request, reply);
       const decoded = decodeSlipwayRequest(request.body);
-      const result = await manager.predict(request.params.name, {
+      const input: PredictInput = {
         rows: decoded.rows,
         source: decoded.source,
         protocol: 'slipway',
         requestId,
-        ...(decoded.routingKey === undefined ? {} : { routingKey: decoded.routingKey }),
+      };
+      if (decoded.routingKey !== undefined) input.routingKey = decoded.routingKey;
+      const result = await manager.predict(request.params.name, input);
+      return encodeSlipwayResponse({
+        endpoint: result.endpoint,
+        modelName: result.modelName,
+        modelVersion: result.modelVersion,
+        arm: result.arm,
+        predictionIds: result.predictionIds,
+        predictions: result.outputs,
+        warnings: result.warnings,
       });
-      return encodeSlipwayResponse({ ...result, predictions: result.outputs });
     });
   });
   void app.register(async (mlflow) => {
@@ -78,13 +87,10 @@ export function registerServingRoutes(
     ): Promise<unknown> => {
       checkMlflowContentType(request.headers['content-type']);
       const requestId = requestIdOf(request, reply);
-      const live = await manager.liveModel(name);
-      const decoded = decodeMlflowRequest(request.body, live.model.contract);
-      const result = await manager.predict(name, {
-        rows: decoded.rows,
-        source: decoded.source,
-        protocol: 'mlflow',
-        requestId,
+      // One acquire: decoded by the live model of the set that then serves it.
+      const { result } = await manager.predictDecoded(name, (live): PredictInput => {
+        const decoded = decodeMlflowRequest(request.body, live.model.contract);
+        return { rows: decoded.rows, source: decoded.source, protocol: 'mlflow', requestId };
       });
       void reply.header('x-slipway-prediction-ids', result.predictionIds.join(','));
       return encodeMlflowResponse(result.outputs, result.served.model.contract);
@@ -127,14 +133,19 @@ function registerOipRoutes(
   oip.post<{ Params: NameParams }>('/v2/models/:name/infer', async (request, reply) => {
     const name = request.params.name;
     const requestId = requestIdOf(request, reply);
-    const live = await manager.liveModel(name);
-    const decoded = decodeOipRequest(request.body, live.model.contract);
-    const result = await manager.predict(name, {
-      rows: decoded.rows,
-      source: decoded.source,
-      protocol: 'oip-v2',
-      requestId,
+    // One acquire: decoded by the live model of the set that then serves it.
+    const { input, result } = await manager.predictDecoded(name, (live) => {
+      const decoded = decodeOipRequest(request.body, live.model.contract);
+      const predictInput: PredictInput & { decoded: typeof decoded } = {
+        rows: decoded.rows,
+        source: decoded.source,
+        protocol: 'oip-v2',
+        requestId,
+        decoded,
+      };
+      return predictInput;
     });
+    const decoded = input.decoded;
     return encodeOipResponse({
       modelName: name,
       modelVersion: result.modelVersion,
@@ -175,13 +186,17 @@ function countRequests(scope: FastifyInstance, protocol: string, options: Servin
   const metrics = options.metrics;
   if (metrics === undefined) return;
   const ends = new WeakMap<FastifyRequest, (status: number) => void>();
-  scope.addHook('onRequest', async (request) => {
-    if (request.method !== 'POST') return;
-    const name = (request.params as Partial<NameParams>).name ?? options.defaultEndpoint ?? '';
-    ends.set(request, metrics.requestStarted(name, protocol));
+  // Callback-style hooks: an async hook costs Fastify a promise and its resolution per request.
+  scope.addHook('onRequest', (request, _reply, done) => {
+    if (request.method === 'POST') {
+      const name = (request.params as Partial<NameParams>).name ?? options.defaultEndpoint ?? '';
+      ends.set(request, metrics.requestStarted(name, protocol));
+    }
+    done();
   });
-  scope.addHook('onResponse', async (request, reply) => {
+  scope.addHook('onResponse', (request, reply, done) => {
     ends.get(request)?.(reply.statusCode);
+    done();
   });
 }
 

@@ -20,8 +20,8 @@ import { Xoshiro128 } from '../stats/random.js';
 import type { EndpointService } from './endpoint-service.js';
 import { maxRowsOf } from './endpoint-service.js';
 import { loadServingSet, reloadPool, type EndpointLoaderDeps } from './endpoint-loader.js';
-import { ModelPool, type ServedModel, type ServingSet } from './model-pool.js';
-import type { PredictionQueue } from './prediction-queue.js';
+import { ModelPool, type PoolLease, type ServedModel, type ServingSet } from './model-pool.js';
+import { DISABLED_PREDICTION_LOG, type PredictionQueue } from './prediction-queue.js';
 import { MicroBatcher } from './micro-batcher.js';
 import type { ModelCallObserver } from './serving-metrics.js';
 import { chooseArm } from './traffic.js';
@@ -80,20 +80,27 @@ const DEFAULT_REFRESH_MS = 2000;
 /** Serves every endpoint of this process. */
 export class ServingManager {
   private readonly runtimes = new Map<string, Promise<EndpointRuntime>>();
+  /** The runtimes of `runtimes` that have finished loading, for a lookup without awaiting. */
+  private readonly ready = new Map<string, EndpointRuntime>();
   private readonly refreshing = new Map<string, Promise<void>>();
   /** Micro-batchers per model and batching settings (one model call at a time, coalescing the rest). */
   private readonly batchers = new WeakMap<ServedModel['model'], Map<string, MicroBatcher>>();
+  /** `JSON.stringify` of each endpoint definition's batching settings (not redone per request). */
+  private readonly batchingKeys = new WeakMap<object, string>();
   /** Compiled validators per model and wire layout (compiling per request would cost more than checking). */
   private readonly validators = new WeakMap<ServedModel['model'], Map<string, RowValidator>>();
   private readonly now: () => number;
   private readonly newId: () => string;
   private readonly random: () => number;
   private readonly timer: NodeJS.Timeout | undefined;
+  /** False when the prediction log is the disabled one: records would be built only to be dropped. */
+  private readonly logging: boolean;
   private closed = false;
 
   constructor(private readonly deps: ServingManagerDeps) {
     this.now = deps.now ?? Date.now;
     this.newId = deps.newId ?? (() => randomUUID());
+    this.logging = deps.predictions !== DISABLED_PREDICTION_LOG;
     const rng = Xoshiro128.fromSeed(deps.seed ?? Date.now());
     this.random = () => rng.nextFloat();
     const every = deps.refreshIntervalMs ?? DEFAULT_REFRESH_MS;
@@ -103,41 +110,80 @@ export class ServingManager {
 
   /** Predicts with the endpoint's live or canary model; shadows run after the result is returned. */
   async predict(name: string, input: PredictInput): Promise<PredictResult> {
-    const runtime = await this.runtime(name);
-    const { set, release } = runtime.pool.acquire();
-    let released = false;
-    const done = (): void => {
-      if (!released) release();
-      released = true;
-    };
+    const runtime = this.loaded(name) ?? (await this.runtime(name));
+    return this.serve(name, runtime, runtime.pool.acquire(), input);
+  }
+
+  /**
+   * Like `predict`, for protocols that decode by the live model's contract: loads the endpoint,
+   * acquires its set once, decodes with that set's live model and serves from the same set (one
+   * acquire per request instead of `liveModel` + `predict`). A throwing `decode` releases the set.
+   */
+  async predictDecoded<T extends PredictInput>(
+    name: string,
+    decode: (live: ServedModel) => T,
+  ): Promise<{ input: T; result: PredictResult }> {
+    const runtime = this.loaded(name) ?? (await this.runtime(name));
+    const lease = runtime.pool.acquire();
+    let input: T;
+    try {
+      input = decode(lease.set.live);
+    } catch (error) {
+      lease.release();
+      throw error;
+    }
+    return { input, result: await this.serve(name, runtime, lease, input) };
+  }
+
+  /** Serves `input` from an acquired set; releases it when done (after the shadows, if any). */
+  private async serve(
+    name: string,
+    runtime: EndpointRuntime,
+    lease: PoolLease,
+    input: PredictInput,
+  ): Promise<PredictResult> {
+    const { set, release } = lease;
     try {
       const canary = set.canary;
-      const arm = chooseArm({
-        canaryPercent: canary?.percent ?? 0,
-        random: this.random,
-        ...(input.routingKey === undefined ? {} : { routingKey: input.routingKey }),
-      });
+      // Without a canary chooseArm always answers live (and draws nothing).
+      const arm =
+        canary === undefined
+          ? 'live'
+          : chooseArm(
+              input.routingKey === undefined
+                ? { canaryPercent: canary.percent, random: this.random }
+                : { canaryPercent: canary.percent, random: this.random, routingKey: input.routingKey },
+            );
       const served = arm === 'canary' && canary !== undefined ? canary.model : set.live;
-      const { warnings } = this.validatorOf(served, runtime.endpoint, input.source)(input.rows);
+      const endpoint = runtime.endpoint;
+      const rows = input.rows;
+      const { warnings } = this.validatorOf(served, endpoint, input.source)(rows);
       const started = performance.now();
-      const outputs = await this.callerOf(served, runtime.endpoint)(input.rows);
+      const settings = endpoint.batching;
+      const outputs = await (settings === undefined
+        ? served.model.predict(rows)
+        : this.batcherOf(served, settings).predict(rows));
       const latencyMs = performance.now() - started;
-      this.deps.observer?.modelCall(name, served.version, arm, input.rows.length, latencyMs / 1000);
-      const predictionIds = input.rows.map(() => this.newId());
-      const timestamp = this.now();
-      this.deps.predictions.offer(
-        input.rows.map((row, i) =>
-          record(row, outputs[i] ?? {}, {
-            predictionId: predictionIds[i] ?? '',
+      this.deps.observer?.modelCall(name, served.version, arm, rows.length, latencyMs / 1000);
+      const count = rows.length;
+      const predictionIds = new Array<string>(count);
+      for (let i = 0; i < count; i++) predictionIds[i] = this.newId();
+      if (this.logging) {
+        const timestamp = this.now();
+        const records = new Array<PredictionRecord>(count);
+        for (let i = 0; i < count; i++) {
+          records[i] = record(rows[i] as InputRow, outputs[i] ?? {}, {
+            predictionId: predictionIds[i] as string,
             endpoint: name,
             served,
             arm,
             input,
             timestamp,
             latencyMs,
-          }),
-        ),
-      );
+          });
+        }
+        this.deps.predictions.offer(records);
+      }
       const result: PredictResult = {
         endpoint: name,
         arm,
@@ -150,20 +196,20 @@ export class ServingManager {
       };
       if (set.shadows.length > 0) {
         // Off the response path: the set stays acquired until every shadow has answered.
-        setImmediate(() => void this.runShadows(name, set, input, predictionIds).finally(done));
+        setImmediate(() => void this.runShadows(name, set, input, predictionIds).finally(release));
       } else {
-        done();
+        release();
       }
       return result;
     } catch (error) {
-      done();
+      release();
       throw error;
     }
   }
 
   /** The endpoint's live model, loading the endpoint when needed (readiness and metadata). */
   async liveModel(name: string): Promise<ServedModel> {
-    const runtime = await this.runtime(name);
+    const runtime = this.loaded(name) ?? (await this.runtime(name));
     const { set, release } = runtime.pool.acquire();
     release();
     return set.live;
@@ -200,7 +246,7 @@ export class ServingManager {
     if (pending === undefined) return;
     const runtime = await pending.catch(() => undefined);
     if (runtime === undefined) {
-      this.runtimes.delete(name);
+      this.forget(name);
       return;
     }
     let endpoint: Endpoint;
@@ -208,7 +254,7 @@ export class ServingManager {
       endpoint = await this.deps.endpoints.get(name);
     } catch (error) {
       if (error instanceof SlipwayError && error.code === 'NOT_FOUND') {
-        this.runtimes.delete(name);
+        this.forget(name);
         await runtime.pool.close();
         return;
       }
@@ -237,6 +283,7 @@ export class ServingManager {
     if (this.timer !== undefined) clearInterval(this.timer);
     const runtimes = await Promise.allSettled([...this.runtimes.values()]);
     this.runtimes.clear();
+    this.ready.clear();
     await Promise.all(
       runtimes.map((r) => (r.status === 'fulfilled' ? r.value.pool.close() : Promise.resolve())),
     );
@@ -247,12 +294,29 @@ export class ServingManager {
     if (this.closed) return Promise.reject(new SlipwayError('UNAVAILABLE', 'The server is shutting down'));
     let pending = this.runtimes.get(name);
     if (pending === undefined) {
-      pending = this.loadRuntime(name);
-      this.runtimes.set(name, pending);
-      // A failed load (missing endpoint, broken model) is retried by the next request.
-      pending.catch(() => this.runtimes.delete(name));
+      const loading = this.loadRuntime(name);
+      pending = loading;
+      this.runtimes.set(name, loading);
+      loading.then(
+        (runtime) => {
+          if (this.runtimes.get(name) === loading) this.ready.set(name, runtime);
+        },
+        // A failed load (missing endpoint, broken model) is retried by the next request.
+        () => this.runtimes.delete(name),
+      );
     }
     return pending;
+  }
+
+  /** The loaded runtime of `name` when it has finished loading and the manager is open. */
+  private loaded(name: string): EndpointRuntime | undefined {
+    return this.closed ? undefined : this.ready.get(name);
+  }
+
+  /** Forgets the runtime of `name` (unloaded, or its load failed). */
+  private forget(name: string): void {
+    this.runtimes.delete(name);
+    this.ready.delete(name);
   }
 
   private async loadRuntime(name: string): Promise<EndpointRuntime> {
@@ -306,23 +370,24 @@ export class ServingManager {
     return validator;
   }
 
-  /** How this endpoint calls `served`: directly, or through a micro-batcher when batching is on. */
-  private callerOf(served: ServedModel, endpoint: Endpoint): (rows: InputRow[]) => Promise<OutputRow[]> {
-    const settings = endpoint.batching;
-    if (settings === undefined) return (rows) => served.model.predict(rows);
+  /** The micro-batcher of `served` under these batching settings (one model call at a time). */
+  private batcherOf(served: ServedModel, settings: NonNullable<Endpoint['batching']>): MicroBatcher {
     let bySettings = this.batchers.get(served.model);
     if (bySettings === undefined) {
       bySettings = new Map();
       this.batchers.set(served.model, bySettings);
     }
-    const key = JSON.stringify(settings);
+    let key = this.batchingKeys.get(settings);
+    if (key === undefined) {
+      key = JSON.stringify(settings);
+      this.batchingKeys.set(settings, key);
+    }
     let batcher = bySettings.get(key);
     if (batcher === undefined) {
       batcher = new MicroBatcher(served.model, settings);
       bySettings.set(key, batcher);
     }
-    const chosen = batcher;
-    return (rows) => chosen.predict(rows);
+    return batcher;
   }
 
   /** Calls every shadow with the live rows and logs its outputs beside the live ones. */
@@ -338,6 +403,7 @@ export class ServingManager {
         const outputs = await shadow.model.predict(input.rows);
         const latencyMs = performance.now() - started;
         this.deps.observer?.modelCall(name, shadow.version, 'shadow', input.rows.length, latencyMs / 1000);
+        if (!this.logging) return;
         const timestamp = this.now();
         this.deps.predictions.offer(
           input.rows.map((row, i) => ({

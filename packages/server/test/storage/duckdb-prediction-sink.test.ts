@@ -165,6 +165,13 @@ describe('DuckDbPredictionSink', () => {
     await sink.close();
   });
 
+  it('opens in this thread through openInWorker when run from source (no compiled worker entry)', async () => {
+    const sink = await DuckDbPredictionSink.openInWorker(':memory:');
+    expect(sink).toBeInstanceOf(DuckDbPredictionSink);
+    await sink.write([record(0)]);
+    await sink.close();
+  });
+
   it('writes a 100,000-record batch', async () => {
     const path = join(dir, 'large.duckdb');
     const sink = await DuckDbPredictionSink.open(path);

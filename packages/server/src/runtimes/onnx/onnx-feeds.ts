@@ -158,29 +158,68 @@ function feedType(input: GraphTensor, field: string): FeedType {
  * before anything runs. Refusals are INVALID_ARGUMENT with `field` = `rows[i].<field>`.
  */
 export function buildFeeds(plans: readonly FeedPlan[], rows: readonly InputRow[]): Map<string, FeedTensor> {
-  for (const [i, row] of rows.entries()) {
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i];
     if (row === null || typeof row !== 'object' || Array.isArray(row)) {
       throw invalidArgument(`rows[${i}]`, `rows[${i}] must be an object of input fields`);
     }
   }
-  return new Map(plans.map((plan) => [plan.input.name, buildFeed(plan, rows)]));
+  const feeds = new Map<string, FeedTensor>();
+  for (const plan of plans) feeds.set(plan.input.name, buildFeed(plan, rows));
+  return feeds;
 }
+
+const SCALAR: readonly number[] = [];
 
 function buildFeed(plan: FeedPlan, rows: readonly InputRow[]): FeedTensor {
   checkBatchSize(plan.input, rows.length);
-  const shapes = plan.sources.map((s) => resolveShape(s.shape, rows[0]?.[s.field]));
+  const sources = plan.sources;
+  const first = rows[0];
+  const shapes = sources.map((s) =>
+    s.shape.length === 0 ? SCALAR : resolveShape(s.shape, first?.[s.field]),
+  );
   const rowShape = plan.rowShape.includes(-1) ? (shapes[0] ?? []) : plan.rowShape;
   // An unresolved -1 counts as 0 here: writing the first row refuses it before anything is used.
   const perRow = product(rowShape.map((d) => Math.max(d, 0)));
   const writer = createWriter(plan.type, rows.length * perRow);
-  rows.forEach((row, i) => {
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i] as InputRow;
     let offset = i * perRow;
-    plan.sources.forEach((source, s) => {
-      const at = { field: `rows[${i}].${source.field}`, input: plan.input.name, type: plan.type };
-      offset = writeSource(writer, row[source.field], source, shapes[s] ?? [], offset, at);
-    });
-  });
+    for (let s = 0; s < sources.length; s++) {
+      const source = sources[s] as FeedSource;
+      const shape = shapes[s] as readonly number[];
+      const value = row[source.field];
+      // The fast path writes without building error paths; on any problem the checked path below
+      // runs on the same value and throws the exact refusal.
+      const next = value === undefined || value === null ? -1 : writeFast(writer, value, shape, 0, offset);
+      if (next >= 0) {
+        offset = next;
+      } else {
+        const at = { field: `rows[${i}].${source.field}`, input: plan.input.name, type: plan.type };
+        offset = writeSource(writer, value, source, shape, offset, at);
+      }
+    }
+  }
   return { ...writer.feed, dims: [rows.length, ...rowShape] };
+}
+
+/** Writes a present value of the given per-row shape; the next offset, or -1 when anything is wrong. */
+function writeFast(
+  writer: ElementWriter,
+  value: unknown,
+  shape: readonly number[],
+  depth: number,
+  offset: number,
+): number {
+  if (depth === shape.length) return writer.put(offset, value) === undefined ? offset + 1 : -1;
+  const length = shape[depth] ?? -1;
+  if (!Array.isArray(value) || value.length !== length) return -1;
+  let next = offset;
+  for (let k = 0; k < length; k++) {
+    next = writeFast(writer, value[k], shape, depth + 1, next);
+    if (next < 0) return -1;
+  }
+  return next;
 }
 
 function checkBatchSize(input: GraphTensor, rows: number): void {
@@ -435,7 +474,23 @@ export function splitOutput(name: string, tensor: OutputTensor, rowCount: number
   const inner = tensor.dims.slice(1);
   const perRow = product(inner);
   const convert = tensor.type === 'bool' ? (v: unknown) => v !== 0 : plainValue;
-  return Array.from({ length: rowCount }, (_, i) => nested(tensor.data, i * perRow, inner, convert));
+  const data = tensor.data;
+  const values: unknown[] = [];
+  if (inner.length === 0) {
+    // [N]: one scalar per row.
+    for (let i = 0; i < rowCount; i++) values.push(convert(data[i]));
+  } else if (inner.length === 1) {
+    // [N, k]: one flat array per row.
+    for (let i = 0; i < rowCount; i++) {
+      const row: unknown[] = [];
+      const end = (i + 1) * perRow;
+      for (let j = i * perRow; j < end; j++) row.push(convert(data[j]));
+      values.push(row);
+    }
+  } else {
+    for (let i = 0; i < rowCount; i++) values.push(nested(data, i * perRow, inner, convert));
+  }
+  return values;
 }
 
 function nested(

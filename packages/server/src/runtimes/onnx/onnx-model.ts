@@ -100,6 +100,8 @@ class OnnxModel implements LoadedModel {
   private closed = false;
   // Runs still in flight when close is called finish before the session is released under them.
   private readonly running = new Set<Promise<unknown>>();
+  /** The output names onnxruntime is asked for (its own array, built once). */
+  private readonly fetches: string[];
 
   constructor(
     private readonly ort: Ort,
@@ -107,17 +109,24 @@ class OnnxModel implements LoadedModel {
     private readonly plans: readonly FeedPlan[],
     private readonly outputs: readonly string[],
     readonly contract: ModelContract,
-  ) {}
+  ) {
+    this.fetches = [...outputs];
+  }
 
   async predict(rows: readonly InputRow[]): Promise<OutputRow[]> {
     if (this.closed) throw new SlipwayError('FAILED_PRECONDITION', 'The ONNX model is closed');
     if (rows.length === 0) return [];
     const feeds = buildFeeds(this.plans, rows);
     const results = await this.run(feeds);
-    const columns = this.outputs.map(
-      (name) => [name, splitOutput(name, output(results, name), rows.length)] as const,
-    );
-    return rows.map((_, i) => Object.fromEntries(columns.map(([name, values]) => [name, values[i]])));
+    const names = this.outputs;
+    const columns = names.map((name) => splitOutput(name, output(results, name), rows.length));
+    const outputs = new Array<OutputRow>(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const row: Record<string, unknown> = {};
+      for (let o = 0; o < names.length; o++) ownField(row, names[o] as string, (columns[o] as unknown[])[i]);
+      outputs[i] = row;
+    }
+    return outputs;
   }
 
   async close(): Promise<void> {
@@ -128,8 +137,9 @@ class OnnxModel implements LoadedModel {
   }
 
   private async run(feeds: ReadonlyMap<string, FeedTensor>): Promise<InferenceSession.ReturnType> {
-    const tensors = Object.fromEntries([...feeds].map(([name, feed]) => [name, toTensor(this.ort, feed)]));
-    const run = this.session.run(tensors, [...this.outputs]);
+    const tensors: Record<string, Tensor> = {};
+    for (const [name, feed] of feeds) ownField(tensors, name, toTensor(this.ort, feed));
+    const run = this.session.run(tensors, this.fetches);
     this.running.add(run);
     try {
       return await run;
@@ -139,6 +149,15 @@ class OnnxModel implements LoadedModel {
     } finally {
       this.running.delete(run);
     }
+  }
+}
+
+/** Sets an own enumerable property, as `Object.fromEntries` does, even for a key named `__proto__`. */
+function ownField(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') {
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  } else {
+    target[key] = value;
   }
 }
 

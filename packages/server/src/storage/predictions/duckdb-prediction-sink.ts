@@ -66,6 +66,18 @@ export class DuckDbPredictionSink implements PredictionSink {
     }
   }
 
+  /**
+   * Opens the sink the platform uses: this sink run in a worker thread (`WorkerPredictionSink`),
+   * off the serving main thread. Where the compiled worker entry does not exist (the platform
+   * run from TypeScript source, as in tests: Node 20 cannot start a .ts worker), it falls back to
+   * this sink on the calling thread; the two store the same rows under the same durability rule.
+   */
+  static async openInWorker(path: string): Promise<PredictionSink> {
+    const { WorkerPredictionSink } = await import('./worker-prediction-sink.js');
+    if (WorkerPredictionSink.defaultWorkerAvailable()) return WorkerPredictionSink.open(path);
+    return DuckDbPredictionSink.open(path);
+  }
+
   /** Appends `records` in one transaction; resolves once committed (durable), rejects with nothing stored. */
   write(records: readonly PredictionRecord[]): Promise<void> {
     if (this.closed) return Promise.reject(new Error('The prediction sink is closed'));

@@ -1,0 +1,152 @@
+/**
+ * A prediction sink that runs the DuckDB sink in a `worker_threads` Worker, so the serving
+ * process's main thread spends nothing on the prediction log but handing each batch over
+ * (`postMessage`, a structured clone of the records). JSON serialisation of inputs and outputs,
+ * the appender calls and the transaction all happen in the worker (prediction-sink-worker.ts).
+ *
+ * Durability rule (unchanged from `DuckDbPredictionSink`): `write()` resolves only once the
+ * worker reports that its sink's write resolved, i.e. the batch is committed to DuckDB's
+ * write-ahead log. A rejection means none of the batch may be assumed stored; that includes
+ * every write pending when the worker dies (one of them may have been committed just before:
+ * a retry then stores it twice, never loses it).
+ *
+ * Failure: an error of one batch rejects that write only. A worker that crashes (uncaught error,
+ * unexpected exit) rejects every pending write and every later one; `close()` then only reaps it.
+ *
+ * The worker entry: by default `prediction-sink-worker.js` next to this module, i.e. the compiled
+ * file in `dist`. Node cannot run the TypeScript source in a worker by itself, so tests that run
+ * the source pass `workerUrl` (a bootstrap that registers a TypeScript loader first).
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { PredictionRecord } from '@slipway/contracts';
+import type { PredictionSink } from '../../serving/prediction-sink.js';
+import { fromWireError } from './worker-protocol.js';
+import type { SinkRequest, SinkResponse, SinkWorkerData } from './worker-protocol.js';
+
+/** The compiled worker entry beside this module (absent when this module runs from TypeScript source). */
+const DEFAULT_WORKER_URL = new URL('./prediction-sink-worker.js', import.meta.url);
+
+/** Options of `WorkerPredictionSink.open`. */
+export interface WorkerPredictionSinkOptions {
+  /** The worker's entry module; the compiled `prediction-sink-worker.js` beside this one unless given. */
+  workerUrl?: URL;
+}
+
+interface Pending {
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+/** Stores predictions through a DuckDB sink in a worker thread; open one with `WorkerPredictionSink.open`. */
+export class WorkerPredictionSink implements PredictionSink {
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  /** Set once the worker is gone or going: later writes reject with it. */
+  private unusable: Error | undefined;
+  private closing: Promise<void> | undefined;
+
+  private constructor(private readonly worker: Worker) {
+    worker.on('message', (message: SinkResponse) => this.onMessage(message));
+    worker.on('error', (error) =>
+      this.die(new Error(`The prediction sink worker crashed: ${error.message}`)),
+    );
+    worker.on('messageerror', (error) =>
+      this.die(new Error(`The prediction sink worker sent an unreadable message: ${error.message}`)),
+    );
+    worker.on('exit', (code) => this.die(new Error(`The prediction sink worker exited (code ${code})`)));
+    // An idle worker must not keep the process alive (like the timers of PredictionQueue); it is
+    // referenced only while a request is outstanding.
+    worker.unref();
+  }
+
+  /** Whether `open` can start the default worker entry: true in the compiled build, false from source. */
+  static defaultWorkerAvailable(): boolean {
+    return existsSync(fileURLToPath(DEFAULT_WORKER_URL));
+  }
+
+  /** Starts a worker that opens (creating if missing) the database at `path`; `:memory:` for tests. */
+  static async open(path: string, options: WorkerPredictionSinkOptions = {}): Promise<WorkerPredictionSink> {
+    const workerData: SinkWorkerData = { path };
+    const worker = new Worker(options.workerUrl ?? DEFAULT_WORKER_URL, { workerData });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const done = (error?: Error): void => {
+          worker.off('message', onMessage).off('error', onError).off('exit', onExit);
+          if (error) reject(error);
+          else resolve();
+        };
+        const onMessage = (message: SinkResponse): void => {
+          if (message.type === 'ready') done();
+          else if (message.type === 'open-failed') done(fromWireError(message.error));
+        };
+        const onError = (error: Error): void => done(error);
+        const onExit = (code: number): void =>
+          done(new Error(`The prediction sink worker exited (code ${code}) before it was ready`));
+        worker.on('message', onMessage).on('error', onError).on('exit', onExit);
+      });
+    } catch (error) {
+      await worker.terminate();
+      throw error;
+    }
+    return new WorkerPredictionSink(worker);
+  }
+
+  /** Hands `records` to the worker; resolves once it committed them (durable), rejects with nothing stored. */
+  write(records: readonly PredictionRecord[]): Promise<void> {
+    if (this.unusable) return Promise.reject(this.unusable);
+    if (records.length === 0) return Promise.resolve();
+    return this.request((id) => ({ type: 'write', id, records }));
+  }
+
+  /** Closes the worker's sink after the writes under way (it checkpoints), then ends the worker. */
+  close(): Promise<void> {
+    this.closing ??= this.shutDown();
+    return this.closing;
+  }
+
+  private async shutDown(): Promise<void> {
+    const crashed = this.unusable !== undefined;
+    // Writes from now on are refused here; those already posted are answered before the close.
+    this.unusable ??= new Error('The prediction sink is closed');
+    try {
+      if (!crashed) await this.request((id) => ({ type: 'close', id }));
+    } finally {
+      await this.worker.terminate();
+    }
+  }
+
+  private request(build: (id: number) => SinkRequest): Promise<void> {
+    const id = this.nextId++;
+    return new Promise<void>((resolve, reject) => {
+      try {
+        // Throws (DataCloneError) on a record that cannot be cloned; the batch then fails whole.
+        this.worker.postMessage(build(id));
+      } catch (error) {
+        reject(error instanceof Error ? error : new Error(String(error)));
+        return;
+      }
+      if (this.pending.size === 0) this.worker.ref();
+      this.pending.set(id, { resolve, reject });
+    });
+  }
+
+  private onMessage(message: SinkResponse): void {
+    if (message.type !== 'done' && message.type !== 'failed') return;
+    const waiter = this.pending.get(message.id);
+    if (!waiter) return;
+    this.pending.delete(message.id);
+    if (this.pending.size === 0) this.worker.unref();
+    if (message.type === 'done') waiter.resolve();
+    else waiter.reject(fromWireError(message.error));
+  }
+
+  /** The worker is gone: nothing pending will be answered, and nothing later can be written. */
+  private die(error: Error): void {
+    if (!this.unusable) this.unusable = error;
+    const waiters = [...this.pending.values()];
+    this.pending.clear();
+    for (const waiter of waiters) waiter.reject(error);
+  }
+}
