@@ -5,6 +5,7 @@
  */
 import Type, { type Static } from 'typebox';
 import { ModelVersionRefSchema } from './evaluation-api.js';
+import { ModelContractSchema } from './registry-api.js';
 
 /** What to do with a category value the contract does not list. */
 export const UNKNOWN_CATEGORY_POLICIES = ['reject', 'flag'] as const;
@@ -62,6 +63,49 @@ export const BatchingSchema = Type.Object(
 /** An endpoint's micro-batching settings. */
 export type Batching = Static<typeof BatchingSchema>;
 
+/** Schema of how a published API version is served by a model whose contract moved on. */
+export const ApiAdapterSchema = Type.Object(
+  {
+    renameInputs: Type.Optional(
+      Type.Record(Type.String(), Type.String(), { description: 'Published input name → model input name.' }),
+    ),
+    defaults: Type.Optional(
+      Type.Record(Type.String(), Type.Unknown(), {
+        description: 'Model input → value used when callers of this API version do not send it.',
+      }),
+    ),
+    renameOutputs: Type.Optional(
+      Type.Record(Type.String(), Type.String(), {
+        description: 'Model output name → published output name.',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+/** How a published API version is served by a newer model. */
+export type ApiAdapter = Static<typeof ApiAdapterSchema>;
+
+/** Schema of one published API version of an endpoint. */
+export const ApiVersionSchema = Type.Object(
+  {
+    name: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$', description: 'e.g. v1.' }),
+    contract: ModelContractSchema,
+    adapter: Type.Optional(ApiAdapterSchema),
+    deprecatedAt: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        description: 'ms since the epoch; answers carry a Deprecation header from then.',
+      }),
+    ),
+    sunsetAt: Type.Optional(
+      Type.Integer({ minimum: 0, description: 'ms since the epoch; announced in a Sunset header.' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+/** One published API version of an endpoint. */
+export type ApiVersion = Static<typeof ApiVersionSchema>;
+
 /** Fields of an endpoint a caller sets. */
 const endpointSpecFields = {
   description: Type.Optional(Type.String()),
@@ -75,6 +119,13 @@ const endpointSpecFields = {
   validation: Type.Optional(EndpointValidationSchema),
   maxRows: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, description: 'Default 1000.' })),
   batching: Type.Optional(BatchingSchema),
+  apiVersions: Type.Optional(
+    Type.Array(ApiVersionSchema, {
+      description:
+        'Published API versions, served at /v1/endpoints/{name}/apis/{version}/predict. A model whose ' +
+        'contract breaks one of them (after its adapter) is refused.',
+    }),
+  ),
 };
 
 /** Schema of a request to create an endpoint. */
@@ -96,6 +147,9 @@ export const UpdateEndpointRequestSchema = Type.Object(
     maxRows: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
     batching: Type.Optional(
       Type.Union([BatchingSchema, Type.Null()], { description: 'null turns batching off.' }),
+    ),
+    apiVersions: Type.Optional(
+      Type.Array(ApiVersionSchema, { description: 'Replaces every published version.' }),
     ),
   },
   { additionalProperties: false },

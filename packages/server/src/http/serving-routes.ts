@@ -50,6 +50,22 @@ export function registerServingRoutes(
   registerOperations(app, manager, options);
   void app.register(async (slipway) => {
     countRequests(slipway, 'slipway', options);
+    slipway.post<{ Params: NameParams & { api: string } }>(
+      '/v1/endpoints/:name/apis/:api/predict',
+      async (request, reply) => {
+        const requestId = requestIdOf(request, reply);
+        const decoded = decodeSlipwayRequest(request.body);
+        const result = await manager.predictApi(request.params.name, request.params.api, {
+          rows: decoded.rows,
+          source: decoded.source,
+          protocol: 'slipway',
+          requestId,
+          ...(decoded.routingKey === undefined ? {} : { routingKey: decoded.routingKey }),
+        });
+        void reply.headers({ ...result.headers, 'x-slipway-api-version': request.params.api });
+        return encodeSlipwayResponse({ ...result, predictions: result.outputs });
+      },
+    );
     slipway.post<{ Params: NameParams }>('/v1/endpoints/:name/predict', async (request, reply) => {
       const requestId = requestIdOf(request, reply);
       const decoded = decodeSlipwayRequest(request.body);

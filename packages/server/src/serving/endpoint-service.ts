@@ -10,10 +10,13 @@ import {
   notFound,
   type CreateEndpointRequest,
   type Endpoint,
+  type ModelVersion,
   type ModelVersionRef,
   type UpdateEndpointRequest,
 } from '@slipway/contracts';
 import type { RegistryService } from '../registry/registry-service.js';
+import { assertValidContract } from '../registry/contract-compat.js';
+import { apiVersionBreaks, apiVersionBroken } from './api-versions.js';
 import type { EndpointStore } from './endpoint-store.js';
 
 /** Endpoint names are URL path segments in three protocols: keep them plain. */
@@ -96,20 +99,38 @@ export class EndpointService {
 
   /** Every model reference must resolve now, and the traffic must make sense. */
   private async checkSpec(endpoint: Endpoint): Promise<void> {
-    await this.resolve(endpoint.model, 'model');
-    if (endpoint.canary !== undefined) await this.resolve(endpoint.canary.model, 'canary.model');
+    const live = await this.resolve(endpoint.model, 'model');
+    const canary =
+      endpoint.canary === undefined ? undefined : await this.resolve(endpoint.canary.model, 'canary.model');
+    checkApiVersions(endpoint, [live, ...(canary === undefined ? [] : [canary])]);
     for (const [i, shadow] of (endpoint.shadows ?? []).entries()) await this.resolve(shadow, `shadows[${i}]`);
     if (endpoint.maxRows !== undefined && endpoint.maxRows < 1) {
       throw invalidArgument('maxRows', 'maxRows must be a positive integer');
     }
   }
 
-  private async resolve(ref: ModelVersionRef, field: string): Promise<void> {
+  private async resolve(ref: ModelVersionRef, field: string): Promise<ModelVersion> {
     if ((ref.version === undefined) === (ref.alias === undefined)) {
       throw invalidArgument(field, `${field} needs exactly one of version and alias`);
     }
-    if (ref.alias === undefined) await this.deps.registry.getModelVersion(ref.name, ref.version ?? '');
-    else await this.deps.registry.getVersionByAlias(ref.name, ref.alias);
+    if (ref.alias === undefined) return this.deps.registry.getModelVersion(ref.name, ref.version ?? '');
+    return this.deps.registry.getVersionByAlias(ref.name, ref.alias);
+  }
+}
+
+/** Published API versions must be valid, distinct, and served by every model the endpoint routes to. */
+function checkApiVersions(endpoint: Endpoint, models: readonly ModelVersion[]): void {
+  const seen = new Set<string>();
+  for (const [i, api] of (endpoint.apiVersions ?? []).entries()) {
+    const field = `apiVersions[${i}]`;
+    if (seen.has(api.name))
+      throw invalidArgument(`${field}.name`, `API version '${api.name}' is listed twice`);
+    seen.add(api.name);
+    assertValidContract(api.contract, `${field}.contract`);
+    for (const model of models) {
+      const breaks = apiVersionBreaks(api, model.contract);
+      if (breaks.length > 0) throw apiVersionBroken(endpoint.name, api.name, model, breaks);
+    }
   }
 }
 

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   SlipwayError,
+  notFound,
   type Endpoint,
   type PredictionRecord,
   type ServingProtocol,
@@ -22,6 +23,13 @@ import { maxRowsOf } from './endpoint-service.js';
 import { loadServingSet, reloadPool, type EndpointLoaderDeps } from './endpoint-loader.js';
 import { ModelPool, type PoolLease, type ServedModel, type ServingSet } from './model-pool.js';
 import { DISABLED_PREDICTION_LOG, type PredictionQueue } from './prediction-queue.js';
+import {
+  adaptOutputs,
+  adaptRows,
+  apiVersionBreaks,
+  apiVersionBroken,
+  lifecycleHeaders,
+} from './api-versions.js';
 import { MicroBatcher } from './micro-batcher.js';
 import type { ModelCallObserver } from './serving-metrics.js';
 import { chooseArm } from './traffic.js';
@@ -67,6 +75,11 @@ export interface PredictResult {
   served: ServedModel;
 }
 
+/** A prediction through a published API version, with the headers its lifecycle asks for. */
+export interface ApiPredictResult extends PredictResult {
+  headers: Record<string, string>;
+}
+
 /** A loaded endpoint: its definition as loaded, what its references resolved to, and its pool. */
 interface EndpointRuntime {
   endpoint: Endpoint;
@@ -83,6 +96,8 @@ export class ServingManager {
   /** The runtimes of `runtimes` that have finished loading, for a lookup without awaiting. */
   private readonly ready = new Map<string, EndpointRuntime>();
   private readonly refreshing = new Map<string, Promise<void>>();
+  /** Compiled validators of published API versions, by endpoint, revision, version and wire layout. */
+  private readonly apiValidators = new Map<string, RowValidator>();
   /** Micro-batchers per model and batching settings (one model call at a time, coalescing the rest). */
   private readonly batchers = new WeakMap<ServedModel['model'], Map<string, MicroBatcher>>();
   /** `JSON.stringify` of each endpoint definition's batching settings (not redone per request). */
@@ -262,6 +277,8 @@ export class ServingManager {
     }
     const key = await this.resolvedKey(endpoint);
     if (key === runtime.key && endpoint.revision === runtime.endpoint.revision) return;
+    // A model that breaks a published API version is never swapped in: the old set keeps serving.
+    await this.checkApiVersions(endpoint);
     const { retired } = await reloadPool(runtime.pool, endpoint, this.loaderDeps);
     runtime.endpoint = endpoint;
     runtime.key = key;
@@ -322,6 +339,7 @@ export class ServingManager {
   private async loadRuntime(name: string): Promise<EndpointRuntime> {
     const endpoint = await this.deps.endpoints.get(name);
     const key = await this.resolvedKey(endpoint);
+    await this.checkApiVersions(endpoint);
     const { set } = await loadServingSet(endpoint, this.loaderDeps);
     return { endpoint, key, pool: new ModelPool(set) };
   }
@@ -338,6 +356,51 @@ export class ServingManager {
       return { name: version.name, version: version.version, model };
     },
   };
+
+  /**
+   * Predicts through a published API version: rows are checked against its contract, adapted to
+   * the model's, and the outputs mapped back. NOT_FOUND when the endpoint publishes no such version.
+   */
+  async predictApi(name: string, apiName: string, input: PredictInput): Promise<ApiPredictResult> {
+    const runtime = this.loaded(name) ?? (await this.runtime(name));
+    const api = runtime.endpoint.apiVersions?.find((a) => a.name === apiName);
+    if (api === undefined) {
+      throw notFound(`Endpoint '${name}' publishes no API version '${apiName}'`, { field: 'apiVersion' });
+    }
+    const key = `${name}\u0000${runtime.endpoint.revision}\u0000${apiName}\u0000${input.source.field}\u0000${input.source.layout}`;
+    let validator = this.apiValidators.get(key);
+    if (validator === undefined) {
+      validator = compileRowValidator(api.contract, {
+        unknownCategories: runtime.endpoint.validation?.unknownCategories ?? 'reject',
+        maxRows: maxRowsOf(runtime.endpoint),
+        field: input.source.field,
+        layout: input.source.layout,
+      });
+      this.apiValidators.set(key, validator);
+    }
+    const { warnings } = validator(input.rows);
+    const result = await this.predict(name, { ...input, rows: adaptRows(input.rows, api.adapter) });
+    return {
+      ...result,
+      outputs: adaptOutputs(result.outputs, api),
+      warnings: [...warnings, ...result.warnings],
+      headers: lifecycleHeaders(api, this.now()),
+    };
+  }
+
+  /** Refuses an endpoint whose live or canary model breaks one of its published API versions. */
+  private async checkApiVersions(endpoint: Endpoint): Promise<void> {
+    const apis = endpoint.apiVersions ?? [];
+    if (apis.length === 0) return;
+    const refs = [endpoint.model, ...(endpoint.canary ? [endpoint.canary.model] : [])];
+    for (const ref of refs) {
+      const version = await resolveVersion(this.deps.registry, ref, 'model');
+      for (const api of apis) {
+        const breaks = apiVersionBreaks(api, version.contract);
+        if (breaks.length > 0) throw apiVersionBroken(endpoint.name, api.name, version, breaks);
+      }
+    }
+  }
 
   /** What every reference of the endpoint resolves to now. */
   private async resolvedKey(endpoint: Endpoint): Promise<string> {
