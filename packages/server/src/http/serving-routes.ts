@@ -12,10 +12,11 @@ import { httpStatusForCode } from '@slipway/contracts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { toSlipwayError } from './error-mapping.js';
 import {
-  checkMlflowContentType,
   decodeMlflowRequest,
+  mlflowBodyKind,
   encodeMlflowResponse,
 } from '../serving/protocols/mlflow-invocations.js';
+import { decodeMlflowCsv } from '../serving/protocols/csv.js';
 import { buildOipModelMetadata, decodeOipRequest, encodeOipResponse } from '../serving/protocols/oip-v2.js';
 import { decodeSlipwayRequest, encodeSlipwayResponse } from '../serving/protocols/slipway-json.js';
 import type { PredictInput, ServingManager } from '../serving/serving-manager.js';
@@ -90,6 +91,10 @@ export function registerServingRoutes(
   });
   void app.register(async (mlflow) => {
     countRequests(mlflow, 'mlflow', options);
+    // MLflow's scoring server also takes CSV (a header row, then records).
+    mlflow.addContentTypeParser('text/csv', { parseAs: 'string' }, (_request, body, done) =>
+      done(null, body),
+    );
     mlflow.setErrorHandler((err, _request, reply) => {
       const e = toSlipwayError(err);
       void reply
@@ -101,11 +106,14 @@ export function registerServingRoutes(
       request: FastifyRequest,
       reply: FastifyReply,
     ): Promise<unknown> => {
-      checkMlflowContentType(request.headers['content-type']);
+      const kind = mlflowBodyKind(request.headers['content-type']);
       const requestId = requestIdOf(request, reply);
       // One acquire: decoded by the live model of the set that then serves it.
       const { result } = await manager.predictDecoded(name, (live): PredictInput => {
-        const decoded = decodeMlflowRequest(request.body, live.model.contract);
+        const decoded =
+          kind === 'csv'
+            ? decodeMlflowCsv(String(request.body ?? ''), live.model.contract)
+            : decodeMlflowRequest(request.body, live.model.contract);
         return { rows: decoded.rows, source: decoded.source, protocol: 'mlflow', requestId };
       });
       void reply.header('x-slipway-prediction-ids', result.predictionIds.join(','));

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { SlipwayError, type ContractField, type ModelContract } from '@slipway/contracts';
 import {
-  checkMlflowContentType,
   decodeMlflowRequest,
   encodeMlflowResponse,
+  mlflowBodyKind,
 } from '../../src/serving/protocols/mlflow-invocations.js';
 import { compileRowValidator } from '../../src/serving/validate-rows.js';
 
@@ -190,16 +190,17 @@ describe('decodeMlflowRequest: refusals', () => {
   });
 });
 
-describe('checkMlflowContentType', () => {
-  it('accepts application/json with parameters, case-insensitively', () => {
-    expect(() => checkMlflowContentType('application/json')).not.toThrow();
-    expect(() => checkMlflowContentType('Application/JSON; charset=utf-8')).not.toThrow();
+describe('mlflowBodyKind', () => {
+  it('accepts application/json and text/csv with parameters, case-insensitively', () => {
+    expect(mlflowBodyKind('application/json')).toBe('json');
+    expect(mlflowBodyKind('Application/JSON; charset=utf-8')).toBe('json');
+    expect(mlflowBodyKind('text/csv; charset=utf-8')).toBe('csv');
   });
 
   it('refuses anything else, naming Content-Type', () => {
-    expect(fieldOf(() => checkMlflowContentType('text/csv'))).toBe('Content-Type');
-    expect(() => checkMlflowContentType('text/csv')).toThrow(/application\/json.*'text\/csv'/);
-    expect(() => checkMlflowContentType(undefined)).toThrow(/got none/);
+    expect(fieldOf(() => mlflowBodyKind('text/plain'))).toBe('Content-Type');
+    expect(() => mlflowBodyKind('text/plain')).toThrow(/application\/json or text\/csv.*'text\/plain'/);
+    expect(() => mlflowBodyKind(undefined)).toThrow(/got none/);
   });
 });
 

@@ -188,6 +188,23 @@ describe('protocols', () => {
       expect(res.headers.get('x-slipway-prediction-ids')?.split(',')).toHaveLength(3);
       answers.push(res.body['predictions']);
     }
+    const csv = await fetch(`${platform.url}/v1/endpoints/fraud/invocations`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/csv' },
+      body: ['a,b', ...rows.map((r) => `${r.a},${r.b}`)].join('\r\n') + '\r\n',
+    });
+    expect(csv.status).toBe(200);
+    answers.push(((await csv.json()) as { predictions: unknown }).predictions);
+    const badCsv = await fetch(`${platform.url}/v1/endpoints/fraud/invocations`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/csv' },
+      body: 'a,b\n1,x\n',
+    });
+    expect(badCsv.status).toBe(400);
+    expect(await badCsv.json()).toMatchObject({
+      error_code: 'BAD_REQUEST',
+      message: expect.stringMatching(/csv\[0\]\.b/),
+    });
     for (const answer of answers) expect(answer).toEqual(answers[0]);
     const first = (answers[0] as { probabilities: number[] }[])[0];
     expect(first?.probabilities[1]).toBeCloseTo(p1('1', 0.5, 0.2), 6);
@@ -219,13 +236,13 @@ describe('bad input', () => {
     expect(tooMany.body).toMatchObject({ error: { details: { field: 'instances' } } });
     const malformed = await post('/v1/endpoints/fraud/predict', '{"instances": [');
     expect(malformed.status).toBe(400);
-    const csv = await fetch(`${platform.url}/v1/endpoints/fraud/invocations`, {
+    const text = await fetch(`${platform.url}/v1/endpoints/fraud/invocations`, {
       method: 'POST',
-      headers: { 'content-type': 'text/csv' },
+      headers: { 'content-type': 'text/plain' },
       body: 'a,b\n1,2\n',
     });
-    expect(csv.status).toBeGreaterThanOrEqual(400);
-    expect(csv.status).toBeLessThan(500);
+    expect(text.status).toBeGreaterThanOrEqual(400);
+    expect(text.status).toBeLessThan(500);
     const oip = await post('/v2/models/fraud/infer', {
       inputs: [{ name: 'a', shape: [2], datatype: 'FP32', data: [1] }],
     });

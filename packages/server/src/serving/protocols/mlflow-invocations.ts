@@ -45,16 +45,17 @@ export interface MlflowPredictionsResponse {
 }
 
 /**
- * Refuses a request whose Content-Type is not `application/json` (parameters such as
- * `; charset=utf-8` are allowed) as INVALID_ARGUMENT naming `Content-Type`.
+ * The body kind of an invocations request: `application/json` or `text/csv` (parameters such as
+ * `; charset=utf-8` are allowed); anything else is INVALID_ARGUMENT naming `Content-Type`.
  */
-export function checkMlflowContentType(contentType: string | undefined): void {
+export function mlflowBodyKind(contentType: string | undefined): 'json' | 'csv' {
   const mediaType = (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-  if (mediaType === 'application/json') return;
+  if (mediaType === 'application/json') return 'json';
+  if (mediaType === 'text/csv') return 'csv';
   const got = contentType === undefined || mediaType === '' ? 'none' : `'${mediaType}'`;
   throw invalidArgument(
     'Content-Type',
-    `Content-Type must be application/json (got ${got}); send one of ${MLFLOW_FORMATS.join(', ')} as JSON`,
+    `Content-Type must be application/json or text/csv (got ${got}); as JSON send one of ${MLFLOW_FORMATS.join(', ')}`,
   );
 }
 
