@@ -7,7 +7,6 @@ import { CommanderError, Option, type Command } from 'commander';
 import {
   EVALUATION_TASKS,
   THRESHOLD_OBJECTIVES,
-  type ClassValue,
   type CreateEvaluationRequest,
   type EvaluatedModelRef,
   type EvaluationTask,
@@ -22,19 +21,21 @@ import {
   defaultHeadline,
   evaluationSummary,
   gateSpecOf,
-  parseClassValue,
   parseConfidence,
   parseCount,
   parseFiniteNumber,
   parseModelRef,
   parseNonNegativeNumber,
+  addScoringOptions,
+  scoringFieldsOf,
+  type ScoringFlags,
 } from './evaluation-output.js';
 import { addModelsOptions } from './models-command.js';
 import type { CliDeps } from './program.js';
 import { clientFor, collect, parsePositiveInt, writeJson, writerOf, type ClientFlags } from './output.js';
 import { checkDatasetFile, isStoredDatasetUri, uploadDatasetFile, withUploadRun } from './uploads.js';
 
-interface EvalFlags extends ClientFlags {
+interface EvalFlags extends ClientFlags, ScoringFlags {
   user?: string;
   dataset: string;
   task: EvaluationTask;
@@ -42,7 +43,6 @@ interface EvalFlags extends ClientFlags {
   model: string[];
   baseline: string[];
   slice: SliceSpec[];
-  minSliceRows?: number;
   bootstrap?: number;
   headline?: string;
   confidence: number;
@@ -52,11 +52,6 @@ interface EvalFlags extends ClientFlags {
   threshold?: number;
   margin?: number;
   relativeMargin?: boolean;
-  positiveLabel?: ClassValue;
-  predictionField?: string;
-  scoreField?: string;
-  queryColumn?: string;
-  k?: number;
   decisionThreshold?: number;
   optimizeThresholdFor?: ThresholdObjective;
   calibrationBins?: number;
@@ -115,25 +110,6 @@ export function registerEvalCommand(program: Command, deps: CliDeps): void {
     )
     .option('--relative-margin', 'gate: --margin is a share of the baseline (0.02 = 2%)')
     .option(
-      '--positive-label <value>',
-      'binary: the positive class (default: the larger class)',
-      parseClassValue,
-    )
-    .option(
-      '--prediction-field <field>',
-      'the model output read as the prediction (default label / prediction)',
-    )
-    .option(
-      '--score-field <field>',
-      'binary: the score read without probabilities; ranking: the score ranked by (default score, else prediction)',
-    )
-    .option('--query-column <column>', 'ranking: the query id column rows are grouped by (required there)')
-    .option(
-      '--k <n>',
-      "ranking: cutoff of every metric, e.g. NDCG@10 (default: each query's whole list)",
-      parsePositiveInt,
-    )
-    .option(
       '--decision-threshold <p>',
       'binary: score at or above which the positive class is predicted, for the threshold metrics (default 0.5)',
       parseFiniteNumber,
@@ -150,7 +126,7 @@ export function registerEvalCommand(program: Command, deps: CliDeps): void {
       'experiment of the evaluation run (created when missing)',
       EVALUATION_EXPERIMENT,
     );
-  addModelsOptions(command, deps).action(async (flags: EvalFlags) => {
+  addModelsOptions(addScoringOptions(command), deps).action(async (flags: EvalFlags) => {
     if (flags.model.length === 0 && flags.baseline.length === 0) {
       command.error("error: name at least one model with '--model <ref>' or '--baseline <ref>'");
     }
@@ -204,12 +180,7 @@ function evaluationRequestOf(flags: EvalFlags): Omit<CreateEvaluationRequest, 'd
     models,
   };
   if (flags.slice.length > 0) request.slices = flags.slice;
-  if (flags.minSliceRows !== undefined) request.minSliceRows = flags.minSliceRows;
-  if (flags.positiveLabel !== undefined) request.positiveLabel = flags.positiveLabel;
-  if (flags.predictionField !== undefined) request.predictionField = flags.predictionField;
-  if (flags.scoreField !== undefined) request.scoreField = flags.scoreField;
-  if (flags.queryColumn !== undefined) request.queryColumn = flags.queryColumn;
-  if (flags.k !== undefined) request.k = flags.k;
+  Object.assign(request, scoringFieldsOf(flags));
   if (flags.decisionThreshold !== undefined) request.threshold = flags.decisionThreshold;
   if (flags.optimizeThresholdFor !== undefined) request.optimizeThresholdFor = flags.optimizeThresholdFor;
   if (flags.calibrationBins !== undefined) request.calibrationBins = flags.calibrationBins;

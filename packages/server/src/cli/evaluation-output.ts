@@ -3,7 +3,7 @@
  * `--json` output is the API's shape), and the parsing of the options they share: model
  * references, slices, bootstrap and gate settings.
  */
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import {
   invalidArgument,
   type BootstrapSpec,
@@ -17,10 +17,11 @@ import {
   type GateVerdict,
   type ModelVersionRef,
   type PromoteResponse,
+  type ScoringSettings,
   type SliceSpec,
 } from '@slipway/contracts';
 import { parseModelUri } from '../registry/model-uri.js';
-import { formatFields, formatTable } from './output.js';
+import { formatFields, formatTable, parsePositiveInt } from './output.js';
 
 // ---------------------------------------------------------------------------------------------
 // Option parsing
@@ -31,6 +32,52 @@ export const EVALUATION_EXPERIMENT = 'slipway-evaluations';
 
 /** Bootstrap seed when `--seed` is not given, so reruns give the same intervals. */
 export const DEFAULT_SEED = 42;
+
+/** The scoring options `slipway eval` and `models gate set` share, as commander parses them. */
+export interface ScoringFlags {
+  minSliceRows?: number;
+  positiveLabel?: ClassValue;
+  predictionField?: string;
+  scoreField?: string;
+  queryColumn?: string;
+  k?: number;
+}
+
+/** Adds the output-field, positive-class and ranking options both commands take. */
+export function addScoringOptions(command: Command): Command {
+  return command
+    .option(
+      '--positive-label <value>',
+      'binary: the positive class (default: the larger class)',
+      parseClassValue,
+    )
+    .option(
+      '--prediction-field <field>',
+      'the model output read as the prediction (default label / prediction)',
+    )
+    .option(
+      '--score-field <field>',
+      'binary: the score read without probabilities; ranking: the score ranked by (default score, else prediction)',
+    )
+    .option('--query-column <column>', 'ranking: the query id column rows are grouped by (required there)')
+    .option(
+      '--k <n>',
+      "ranking: cutoff of every metric, e.g. NDCG@10 (default: each query's whole list)",
+      parsePositiveInt,
+    );
+}
+
+/** The scoring settings the shared flags give (only those set). */
+export function scoringFieldsOf(flags: ScoringFlags): Partial<ScoringSettings> {
+  const fields: Partial<ScoringSettings> = {};
+  if (flags.minSliceRows !== undefined) fields.minSliceRows = flags.minSliceRows;
+  if (flags.positiveLabel !== undefined) fields.positiveLabel = flags.positiveLabel;
+  if (flags.predictionField !== undefined) fields.predictionField = flags.predictionField;
+  if (flags.scoreField !== undefined) fields.scoreField = flags.scoreField;
+  if (flags.queryColumn !== undefined) fields.queryColumn = flags.queryColumn;
+  if (flags.k !== undefined) fields.k = flags.k;
+  return fields;
+}
 
 /**
  * `NAME/VERSION`, `NAME@ALIAS` or the same as a `models:/` URI, as the API's reference.

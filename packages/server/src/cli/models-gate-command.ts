@@ -7,7 +7,6 @@
 import { CommanderError, Option, type Command } from 'commander';
 import {
   EVALUATION_TASKS,
-  type ClassValue,
   type EvaluationPolicy,
   type EvaluationTask,
   type SliceSpec,
@@ -20,7 +19,6 @@ import {
   collectSlice,
   forcedWarning,
   gateSpecOf,
-  parseClassValue,
   parseConfidence,
   parseCount,
   parseFiniteNumber,
@@ -30,6 +28,9 @@ import {
   promotionSummary,
   refusalSummary,
   withSliceColumn,
+  addScoringOptions,
+  scoringFieldsOf,
+  type ScoringFlags,
 } from './evaluation-output.js';
 import type { CliDeps } from './program.js';
 import { clientFor, collect, parsePositiveInt, writeJson, writerOf, type ClientFlags } from './output.js';
@@ -42,7 +43,7 @@ interface GateCommandFlags extends ClientFlags {
   user?: string;
 }
 
-interface GateSetFlags extends GateCommandFlags {
+interface GateSetFlags extends GateCommandFlags, ScoringFlags {
   dataset: string;
   task: EvaluationTask;
   label: string;
@@ -56,16 +57,10 @@ interface GateSetFlags extends GateCommandFlags {
   sliceMinRows?: number;
   sliceMaxDegradation?: number;
   slice: SliceSpec[];
-  minSliceRows?: number;
   bootstrap?: number;
   headline?: string;
   confidence: number;
   seed: number;
-  positiveLabel?: ClassValue;
-  predictionField?: string;
-  scoreField?: string;
-  queryColumn?: string;
-  k?: number;
   experiment: string;
   protect: string[];
 }
@@ -134,25 +129,6 @@ function registerGateSet(parent: Command, deps: CliDeps, addOptions: AddOptions)
     .option('--confidence <level>', 'confidence level of the intervals', parseConfidence, 0.95)
     .option('--seed <n>', 'bootstrap seed', parseFiniteNumber, DEFAULT_SEED)
     .option(
-      '--positive-label <value>',
-      'binary: the positive class (default: the larger class)',
-      parseClassValue,
-    )
-    .option(
-      '--prediction-field <field>',
-      'the model output read as the prediction (default label / prediction)',
-    )
-    .option(
-      '--score-field <field>',
-      'binary: the score read without probabilities; ranking: the score ranked by (default score, else prediction)',
-    )
-    .option('--query-column <column>', 'ranking: the query id column rows are grouped by (required there)')
-    .option(
-      '--k <n>',
-      "ranking: cutoff of every metric, e.g. NDCG@10 (default: each query's whole list)",
-      parsePositiveInt,
-    )
-    .option(
       '--experiment <id|name>',
       'experiment of the dataset upload run (created when missing)',
       EVALUATION_EXPERIMENT,
@@ -163,7 +139,7 @@ function registerGateSet(parent: Command, deps: CliDeps, addOptions: AddOptions)
       collect,
       [],
     );
-  addOptions(command, deps).action(async (name: string, flags: GateSetFlags) => {
+  addOptions(addScoringOptions(command), deps).action(async (name: string, flags: GateSetFlags) => {
     const gate = gateSpecOf(flags);
     const bootstrap = bootstrapSpecOf(flags, gate.metric);
     const baseline = parseModelRef(flags.baseline, 'baseline');
@@ -184,12 +160,7 @@ function registerGateSet(parent: Command, deps: CliDeps, addOptions: AddOptions)
     };
     const slices = withSliceColumn(flags.slice, gate.slices?.column);
     if (slices.length > 0) policy.slices = slices;
-    if (flags.minSliceRows !== undefined) policy.minSliceRows = flags.minSliceRows;
-    if (flags.positiveLabel !== undefined) policy.positiveLabel = flags.positiveLabel;
-    if (flags.predictionField !== undefined) policy.predictionField = flags.predictionField;
-    if (flags.scoreField !== undefined) policy.scoreField = flags.scoreField;
-    if (flags.queryColumn !== undefined) policy.queryColumn = flags.queryColumn;
-    if (flags.k !== undefined) policy.k = flags.k;
+    Object.assign(policy, scoringFieldsOf(flags));
     if (bootstrap) policy.bootstrap = bootstrap;
     if (flags.protect.length > 0) policy.protectedAliases = flags.protect;
     const stored = await client.models.setEvaluationPolicy(name, policy);
