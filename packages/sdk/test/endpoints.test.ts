@@ -6,27 +6,14 @@ import {
   SlipwayClient,
   type SlipwayApiError,
 } from '@slipway/sdk';
-import { logisticClassifierOnnx } from '../../server/test/helpers/onnx-models.js';
+import {
+  LOGISTIC_AB_MANIFEST as MANIFEST,
+  logisticClassifierOnnx,
+} from '../../server/test/helpers/onnx-models.js';
 import { startTestPlatform, type TestPlatform } from '../../server/test/helpers/test-platform.js';
 
 let platform: TestPlatform;
 let client: SlipwayClient;
-
-const MANIFEST = `format_version: 1
-runtime: onnx
-entry_point: model.onnx
-contract:
-  inputs:
-    kind: columns
-    fields:
-      - { name: a, type: float32 }
-      - { name: b, type: float32 }
-  outputs:
-    kind: tensors
-    fields:
-      - { name: label, type: int64, shape: [-1] }
-      - { name: probabilities, type: float32, shape: [-1, 2] }
-`;
 
 /** Version 1 says label 1 for (a=1, b=0), version 2 says label 0. */
 const WEIGHTS: [number, number][] = [

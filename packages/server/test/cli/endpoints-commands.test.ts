@@ -6,28 +6,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import type { Endpoint } from '@slipway/contracts';
 import { SlipwayClient, type PredictResponse } from '@slipway/sdk';
 import { runSlipway, type CliResult } from '../helpers/cli-runner.js';
-import { logisticClassifierOnnx } from '../helpers/onnx-models.js';
+import { LOGISTIC_AB_MANIFEST as MANIFEST, logisticClassifierOnnx } from '../helpers/onnx-models.js';
 import { startTestPlatform, type TestPlatform } from '../helpers/test-platform.js';
 
 let platform: TestPlatform;
 let client: SlipwayClient;
 let workDir: string;
-
-const MANIFEST = `format_version: 1
-runtime: onnx
-entry_point: model.onnx
-contract:
-  inputs:
-    kind: columns
-    fields:
-      - { name: a, type: float32 }
-      - { name: b, type: float32 }
-  outputs:
-    kind: tensors
-    fields:
-      - { name: label, type: int64, shape: [-1] }
-      - { name: probabilities, type: float32, shape: [-1, 2] }
-`;
 
 async function registerVersion(weights: [number, number]): Promise<void> {
   const run = await client.runs.create({ experimentId: '0' });

@@ -138,3 +138,20 @@ function valueInfo(value: OnnxValue): OnnxTypes.IValueInfoProto {
     type: { tensorType: { elemType: ONNX_ELEMENT_TYPES[value.type], shape: { dim } } },
   };
 }
+
+/** slipway.yaml of a `logisticClassifierOnnx` over two columns `a` and `b`, packed into its input `x`. */
+export const LOGISTIC_AB_MANIFEST = `format_version: 1
+runtime: onnx
+entry_point: model.onnx
+contract:
+  inputs:
+    kind: columns
+    fields:
+      - { name: a, type: float32 }
+      - { name: b, type: float32 }
+  outputs:
+    kind: tensors
+    fields:
+      - { name: label, type: int64, shape: [-1] }
+      - { name: probabilities, type: float32, shape: [-1, 2] }
+`;

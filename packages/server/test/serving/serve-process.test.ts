@@ -17,29 +17,13 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { SlipwayClient, type PredictResponse } from '@slipway/sdk';
-import { logisticClassifierOnnx } from '../helpers/onnx-models.js';
+import { LOGISTIC_AB_MANIFEST as MANIFEST, logisticClassifierOnnx } from '../helpers/onnx-models.js';
 import { startTestPlatform, type TestPlatform } from '../helpers/test-platform.js';
 
 const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
 const VITE_NODE = join(REPO, 'node_modules/vite-node/vite-node.mjs');
 const PROGRAM = join(REPO, 'packages/server/src/cli/program.ts');
 const SERVING = /Slipway serving endpoint \S+ \(\S+\) on (http:\/\/\S+)/;
-
-const MANIFEST = `format_version: 1
-runtime: onnx
-entry_point: model.onnx
-contract:
-  inputs:
-    kind: columns
-    fields:
-      - { name: a, type: float32 }
-      - { name: b, type: float32 }
-  outputs:
-    kind: tensors
-    fields:
-      - { name: label, type: int64, shape: [-1] }
-      - { name: probabilities, type: float32, shape: [-1, 2] }
-`;
 
 /** Rows of the in-flight request: enough that the process is still computing or sending when SIGTERM lands (within the prediction queue's 100k capacity). */
 const BIG_ROWS = 50_000;
