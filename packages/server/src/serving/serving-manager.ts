@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import {
   SlipwayError,
   notFound,
+  type ApiVersion,
   type Endpoint,
   type PredictionRecord,
   type ServingProtocol,
@@ -96,8 +97,11 @@ export class ServingManager {
   /** The runtimes of `runtimes` that have finished loading, for a lookup without awaiting. */
   private readonly ready = new Map<string, EndpointRuntime>();
   private readonly refreshing = new Map<string, Promise<void>>();
-  /** Compiled validators of published API versions, by endpoint, revision, version and wire layout. */
-  private readonly apiValidators = new Map<string, RowValidator>();
+  /**
+   * Compiled validators of published API versions, per version as loaded (a reload brings new
+   * objects, so stale validators go with the old endpoint definition) and wire layout.
+   */
+  private readonly apiValidators = new WeakMap<ApiVersion, Map<string, RowValidator>>();
   /** Micro-batchers per model and batching settings (one model call at a time, coalescing the rest). */
   private readonly batchers = new WeakMap<ServedModel['model'], Map<string, MicroBatcher>>();
   /** `JSON.stringify` of each endpoint definition's batching settings (not redone per request). */
@@ -367,8 +371,13 @@ export class ServingManager {
     if (api === undefined) {
       throw notFound(`Endpoint '${name}' publishes no API version '${apiName}'`, { field: 'apiVersion' });
     }
-    const key = `${name}\u0000${runtime.endpoint.revision}\u0000${apiName}\u0000${input.source.field}\u0000${input.source.layout}`;
-    let validator = this.apiValidators.get(key);
+    let byLayout = this.apiValidators.get(api);
+    if (byLayout === undefined) {
+      byLayout = new Map();
+      this.apiValidators.set(api, byLayout);
+    }
+    const key = `${input.source.field}|${input.source.layout}`;
+    let validator = byLayout.get(key);
     if (validator === undefined) {
       validator = compileRowValidator(api.contract, {
         unknownCategories: runtime.endpoint.validation?.unknownCategories ?? 'reject',
@@ -376,7 +385,7 @@ export class ServingManager {
         field: input.source.field,
         layout: input.source.layout,
       });
-      this.apiValidators.set(key, validator);
+      byLayout.set(key, validator);
     }
     const { warnings } = validator(input.rows);
     const result = await this.predict(name, { ...input, rows: adaptRows(input.rows, api.adapter) });
@@ -419,11 +428,13 @@ export class ServingManager {
       byLayout = new Map();
       this.validators.set(served.model, byLayout);
     }
-    const key = `${endpoint.revision}|${source.field}|${source.layout}`;
+    // Keyed by the settings the validator compiles in, so it survives endpoint edits that keep them.
+    const unknownCategories = endpoint.validation?.unknownCategories ?? 'reject';
+    const key = `${unknownCategories}|${maxRowsOf(endpoint)}|${source.field}|${source.layout}`;
     let validator = byLayout.get(key);
     if (validator === undefined) {
       validator = compileRowValidator(served.model.contract, {
-        unknownCategories: endpoint.validation?.unknownCategories ?? 'reject',
+        unknownCategories,
         maxRows: maxRowsOf(endpoint),
         field: source.field,
         layout: source.layout,
