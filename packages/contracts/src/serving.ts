@@ -41,6 +41,13 @@ export const EndpointValidationSchema = Type.Object(
 /** Schema of an endpoint's micro-batching: concurrent requests coalesced into one model call. */
 export const BatchingSchema = Type.Object(
   {
+    enabled: Type.Optional(
+      Type.Boolean({
+        description:
+          'false turns micro-batching off (default true: with maxWaitMs 0 it only coalesces requests that ' +
+          'arrive while a model call is running, so a lone request never waits).',
+      }),
+    ),
     maxBatchSize: Type.Optional(
       Type.Integer({
         minimum: 1,
@@ -62,6 +69,36 @@ export const BatchingSchema = Type.Object(
 );
 /** An endpoint's micro-batching settings. */
 export type Batching = Static<typeof BatchingSchema>;
+
+/** Most requests per second a rate limit may allow; higher is no limit worth enforcing per request. */
+export const MAX_REQUESTS_PER_SECOND = 1_000_000;
+
+/** Schema of an endpoint's request rate limit: a token bucket each serving process enforces on its own. */
+export const RateLimitSchema = Type.Object(
+  {
+    requestsPerSecond: Type.Number({
+      exclusiveMinimum: 0,
+      maximum: MAX_REQUESTS_PER_SECOND,
+      description:
+        'Sustained requests per second per serving process; fractions allowed (0.5: one every 2s).',
+    }),
+    burst: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        description:
+          'Requests admitted at once after a quiet spell (default: max(1, ceil(requestsPerSecond))).',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+/** An endpoint's request rate limit. */
+export type RateLimit = Static<typeof RateLimitSchema>;
+
+/** The burst a rate limit allows: the stated one, else one second's worth (at least one request). */
+export function burstOf(rateLimit: RateLimit): number {
+  return rateLimit.burst ?? Math.max(1, Math.ceil(rateLimit.requestsPerSecond));
+}
 
 /** Schema of how a published API version is served by a model whose contract moved on. */
 export const ApiAdapterSchema = Type.Object(
@@ -119,6 +156,7 @@ const endpointSpecFields = {
   validation: Type.Optional(EndpointValidationSchema),
   maxRows: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, description: 'Default 1000.' })),
   batching: Type.Optional(BatchingSchema),
+  rateLimit: Type.Optional(RateLimitSchema),
   apiVersions: Type.Optional(
     Type.Array(ApiVersionSchema, {
       description:
@@ -147,6 +185,9 @@ export const UpdateEndpointRequestSchema = Type.Object(
     maxRows: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000 })),
     batching: Type.Optional(
       Type.Union([BatchingSchema, Type.Null()], { description: 'null turns batching off.' }),
+    ),
+    rateLimit: Type.Optional(
+      Type.Union([RateLimitSchema, Type.Null()], { description: 'null removes the rate limit.' }),
     ),
     apiVersions: Type.Optional(
       Type.Array(ApiVersionSchema, { description: 'Replaces every published version.' }),

@@ -55,6 +55,13 @@ export class PayloadTooLargeError extends SlipwayApiError {
   }
 }
 
+/** RESOURCE_EXHAUSTED: a rate limit refused the request; `details.retryAfterSeconds` says when to retry. */
+export class ResourceExhaustedError extends SlipwayApiError {
+  constructor(...[message, details, status, cause]: SubclassArgs) {
+    super('RESOURCE_EXHAUSTED', message, details, status, cause);
+  }
+}
+
 /** UNAVAILABLE: the server could not be reached or is temporarily unable to answer; retrying may help. */
 export class UnavailableError extends SlipwayApiError {
   constructor(...[message, details, status, cause]: SubclassArgs) {
@@ -75,6 +82,7 @@ const CLASS_BY_CODE: Record<ErrorCode, new (...args: SubclassArgs) => SlipwayApi
   ALREADY_EXISTS: AlreadyExistsError,
   FAILED_PRECONDITION: FailedPreconditionError,
   PAYLOAD_TOO_LARGE: PayloadTooLargeError,
+  RESOURCE_EXHAUSTED: ResourceExhaustedError,
   UNAVAILABLE: UnavailableError,
   INTERNAL: InternalError,
 };

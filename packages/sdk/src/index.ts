@@ -53,6 +53,7 @@ export {
   AlreadyExistsError,
   FailedPreconditionError,
   PayloadTooLargeError,
+  ResourceExhaustedError,
   UnavailableError,
   InternalError,
 } from './errors.js';

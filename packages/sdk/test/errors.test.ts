@@ -5,6 +5,7 @@ import {
   InternalError,
   InvalidArgumentError,
   NotFoundError,
+  ResourceExhaustedError,
   SlipwayApiError,
   SlipwayClient,
   SlipwayError,
@@ -114,6 +115,26 @@ describe('errors without a Slipway error body', () => {
     const error = await caught(busy.experiments.search());
     expect(error).toBeInstanceOf(UnavailableError);
     expect(error).toMatchObject({ message: 'maintenance', details: { retryAfter: 5 }, status: 503 });
+  });
+
+  it('ResourceExhaustedError for a 429 RESOURCE_EXHAUSTED body, keeping retryAfterSeconds', async () => {
+    const body = JSON.stringify({
+      error: {
+        code: 'RESOURCE_EXHAUSTED',
+        message: "Endpoint 'fraud' is over its rate limit",
+        details: { retryAfterSeconds: 2 },
+      },
+    });
+    const limited = new SlipwayClient({ url: 'http://x', fetch: answering(body, 429) });
+    const error = await caught(limited.endpoints.get('fraud'));
+    expect(error).toBeInstanceOf(ResourceExhaustedError);
+    expect(error).toBeInstanceOf(SlipwayError);
+    expect(error).toMatchObject({
+      code: 'RESOURCE_EXHAUSTED',
+      name: 'ResourceExhaustedError',
+      status: 429,
+      details: { retryAfterSeconds: 2 },
+    });
   });
 
   it('sends configured headers and builds URLs under /api/v1 with encoded segments', async () => {

@@ -14,7 +14,7 @@ import { BaselineService } from './evaluation/baseline-service.js';
 import type { EvaluationRouteServices } from './evaluation/evaluation-routes.js';
 import { EvaluationService } from './evaluation/evaluation-service.js';
 import { PromotionService } from './evaluation/promotion.js';
-import { buildApp, type ServingServices } from './http/app.js';
+import { buildApp, servingServerFactory, type ServingServices } from './http/app.js';
 import { InFlightRequests, trackInFlight } from './http/in-flight.js';
 import { nativeErrorResponse } from './http/error-mapping.js';
 import { registerServingRoutes } from './http/serving-routes.js';
@@ -249,6 +249,7 @@ async function servingApp(
   const app = Fastify({
     logger: config.logLevel ? { level: config.logLevel } : false,
     bodyLimit: SERVING_BODY_LIMIT,
+    serverFactory: servingServerFactory(serving, SERVING_BODY_LIMIT, inFlight),
   });
   trackInFlight(app, inFlight);
   app.setErrorHandler((err, request, reply) => {

@@ -2,18 +2,22 @@
  * `slipway endpoints create|list|show|update|delete|predict`: serving endpoints through the SDK.
  * Models are named `NAME@ALIAS` (follows the alias as it moves) or `NAME/VERSION` (pinned).
  * `update --no-canary` is the rollback: the canary is removed and all traffic goes to the live model.
+ * `--rate-limit` / `--rate-limit-burst` set the per-process token bucket; `update --no-rate-limit` removes it.
  * `predict` prints the data plane's response body as it is (snake_case JSON).
  */
 import { readFile } from 'node:fs/promises';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import {
+  MAX_REQUESTS_PER_SECOND,
   UNKNOWN_CATEGORY_POLICIES,
+  burstOf,
   definedFields,
   invalidArgument,
   type Batching,
   type CreateEndpointRequest,
   type Endpoint,
   type ModelVersionRef,
+  type RateLimit,
   type UpdateEndpointRequest,
 } from '@slipway/contracts';
 import type { PredictInput } from '@slipway/sdk';
@@ -46,6 +50,11 @@ interface SpecFlags extends EndpointFlags {
   maxRows?: number;
   batchSize?: number;
   batchWaitMs?: number;
+  /** False for `--no-batching`. */
+  batching: boolean;
+  /** Requests per second, or false for update's `--no-rate-limit` (both set one attribute). */
+  rateLimit?: number | false;
+  rateLimitBurst?: number;
   unknownCategories?: (typeof UNKNOWN_CATEGORY_POLICIES)[number];
 }
 
@@ -59,8 +68,6 @@ interface UpdateFlags extends SpecFlags {
   canary?: string | false;
   /** False for `--no-shadows`. */
   shadows: boolean;
-  /** False for `--no-batching`. */
-  batching: boolean;
 }
 
 interface PredictFlags extends EndpointFlags {
@@ -106,6 +113,22 @@ function addSpecOptions(command: Command): Command {
       parseWaitMs,
     )
     .addOption(
+      new Option('--no-batching', 'turn micro-batching off (it is on by default)').conflicts([
+        'batchSize',
+        'batchWaitMs',
+      ]),
+    )
+    .option(
+      '--rate-limit <rps>',
+      'requests per second each serving process admits (fractions allowed; 429 beyond)',
+      parseRequestsPerSecond,
+    )
+    .option(
+      '--rate-limit-burst <n>',
+      'requests admitted at once after a quiet spell (default: the rate, rounded up)',
+      parsePositiveInt,
+    )
+    .addOption(
       new Option('--unknown-categories <policy>', 'category values the contract does not list').choices(
         UNKNOWN_CATEGORY_POLICIES,
       ),
@@ -123,6 +146,9 @@ function registerCreate(parent: Command, deps: CliDeps): void {
     if ((flags.canary === undefined) !== (flags.canaryPercent === undefined)) {
       command.error("error: '--canary <ref>' and '--canary-percent <p>' go together");
     }
+    if (flags.rateLimitBurst !== undefined && flags.rateLimit === undefined) {
+      command.error("error: '--rate-limit-burst <n>' needs '--rate-limit <rps>'");
+    }
     const batching = batchingOf(flags);
     const request: CreateEndpointRequest = {
       name,
@@ -131,6 +157,7 @@ function registerCreate(parent: Command, deps: CliDeps): void {
         description: flags.description,
         maxRows: flags.maxRows,
         batching,
+        rateLimit: rateLimitOf(flags),
         validation:
           flags.unknownCategories === undefined ? undefined : { unknownCategories: flags.unknownCategories },
       }),
@@ -175,12 +202,15 @@ function registerUpdate(parent: Command, deps: CliDeps): void {
     .option('--no-canary', 'remove the canary: all traffic to the live model (rollback)');
   addSpecOptions(command)
     .addOption(new Option('--no-shadows', 'remove every shadow').conflicts('shadow'))
-    .addOption(
-      new Option('--no-batching', 'turn micro-batching off').conflicts(['batchSize', 'batchWaitMs']),
-    );
+    // After --rate-limit <rps>, so commander leaves the default undefined; shares its attribute, so
+    // the clash with --rate-limit-burst is checked by hand, as for --no-canary.
+    .option('--no-rate-limit', 'remove the rate limit: admit every request');
   addModelsOptions(command, deps).action(async (name: string, flags: UpdateFlags) => {
     if (flags.canary === false && flags.canaryPercent !== undefined) {
       command.error("error: option '--no-canary' cannot be used with option '--canary-percent <p>'");
+    }
+    if (flags.rateLimit === false && flags.rateLimitBurst !== undefined) {
+      command.error("error: option '--no-rate-limit' cannot be used with option '--rate-limit-burst <n>'");
     }
     const client = clientFor(flags);
     const patch: UpdateEndpointRequest = definedFields({
@@ -190,7 +220,7 @@ function registerUpdate(parent: Command, deps: CliDeps): void {
       validation:
         flags.unknownCategories === undefined ? undefined : { unknownCategories: flags.unknownCategories },
     });
-    // Canary and batching are replaced whole by the API; a flag given alone keeps the rest as stored.
+    // Canary, batching and the rate limit are replaced whole by the API; a flag given alone keeps the rest as stored.
     const current = needsCurrent(flags) ? await client.endpoints.get(name) : undefined;
     if (flags.canary === false) {
       patch.canary = null;
@@ -199,10 +229,12 @@ function registerUpdate(parent: Command, deps: CliDeps): void {
     }
     if (flags.shadows === false) patch.shadows = [];
     else if (flags.shadow.length > 0) patch.shadows = flags.shadow.map((s) => parseModelRef(s, 'shadow'));
-    if (flags.batching === false) patch.batching = null;
+    const batching = batchingOf(flags, current?.batching);
+    if (batching !== undefined) patch.batching = batching;
+    if (flags.rateLimit === false) patch.rateLimit = null;
     else {
-      const batching = batchingOf(flags, current?.batching);
-      if (batching !== undefined) patch.batching = batching;
+      const rateLimit = rateLimitOf(flags, current);
+      if (rateLimit !== undefined) patch.rateLimit = rateLimit;
     }
     if (Object.keys(patch).length === 0) command.error('error: nothing to update: give at least one option');
     const endpoint = await client.endpoints.update(name, patch);
@@ -260,7 +292,9 @@ function needsCurrent(flags: UpdateFlags): boolean {
   const canaryPartial = flags.canary === undefined && flags.canaryPercent !== undefined;
   const batchingPartial =
     flags.batching && (flags.batchSize === undefined) !== (flags.batchWaitMs === undefined);
-  return canaryPartial || batchingPartial;
+  const rateLimitPartial =
+    flags.rateLimit !== false && (flags.rateLimit === undefined) !== (flags.rateLimitBurst === undefined);
+  return canaryPartial || batchingPartial || rateLimitPartial;
 }
 
 /** The canary of an update: `--canary` and/or `--canary-percent`, the other half from the stored one. */
@@ -280,13 +314,34 @@ function canaryOf(
   return { model, percent };
 }
 
-/** Batching from `--batch-size` / `--batch-wait-ms` over `base`; undefined when neither is given. */
+/**
+ * Batching from `--no-batching`, `--batch-size` / `--batch-wait-ms` over `base`; undefined when none
+ * is given (the endpoint keeps what it has: batching is on by default).
+ */
 function batchingOf(flags: SpecFlags, base: Batching | undefined = undefined): Batching | undefined {
+  if (flags.batching === false) return { enabled: false };
   if (flags.batchSize === undefined && flags.batchWaitMs === undefined) return undefined;
+  // Sizes given mean batching on: a stored `enabled: false` is dropped, not carried over.
+  const { enabled: _stored, ...kept } = base ?? {};
   return {
-    ...base,
+    ...kept,
     ...definedFields({ maxBatchSize: flags.batchSize, maxWaitMs: flags.batchWaitMs }),
   };
+}
+
+/**
+ * The rate limit from `--rate-limit` / `--rate-limit-burst`; undefined when neither is given. A
+ * lone `--rate-limit` keeps a stored explicit burst, and a lone `--rate-limit-burst` the stored rate.
+ */
+function rateLimitOf(flags: SpecFlags, current: Endpoint | undefined = undefined): RateLimit | undefined {
+  if (flags.rateLimit === false) return undefined;
+  if (flags.rateLimit === undefined && flags.rateLimitBurst === undefined) return undefined;
+  const requestsPerSecond = flags.rateLimit ?? current?.rateLimit?.requestsPerSecond;
+  if (requestsPerSecond === undefined) {
+    throw invalidArgument('rate-limit', 'The endpoint has no rate limit: give --rate-limit <rps>.');
+  }
+  const burst = flags.rateLimitBurst ?? current?.rateLimit?.burst;
+  return burst === undefined ? { requestsPerSecond } : { requestsPerSecond, burst };
 }
 
 /** Decodes the `--data` JSON into SDK input; refuses anything the data plane would not take. */
@@ -336,6 +391,16 @@ function parsePercent(raw: string): number {
   return value;
 }
 
+function parseRequestsPerSecond(raw: string): number {
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(value) || value <= 0 || value > MAX_REQUESTS_PER_SECOND) {
+    throw new InvalidArgumentError(
+      `Expected requests per second above 0 and at most ${MAX_REQUESTS_PER_SECOND}.`,
+    );
+  }
+  return value;
+}
+
 function parseWaitMs(raw: string): number {
   const value = Number(raw);
   if (raw.trim() === '' || !Number.isFinite(value) || value < 0 || value > 1000) {
@@ -359,6 +424,7 @@ function endpointFields(endpoint: Endpoint): string {
     ['Shadows', shadowsText(endpoint)],
     ['Max rows', String(endpoint.maxRows ?? 'default (1000)')],
     ['Batching', batchingText(endpoint.batching)],
+    ['Rate limit', rateLimitText(endpoint.rateLimit)],
     ['Unknown categories', endpoint.validation?.unknownCategories ?? 'reject'],
     ['Revision', String(endpoint.revision)],
     ['Created', `${formatTime(endpoint.createdAt)} by ${endpoint.createdBy}`],
@@ -395,4 +461,9 @@ function shadowsText(endpoint: Endpoint): string {
 function batchingText(batching: Batching | undefined): string {
   if (batching === undefined) return 'off';
   return `max ${batching.maxBatchSize ?? 256} rows, wait ${batching.maxWaitMs ?? 0}ms`;
+}
+
+function rateLimitText(rateLimit: RateLimit | undefined): string {
+  if (rateLimit === undefined) return 'off';
+  return `${rateLimit.requestsPerSecond} requests/s per serving process, burst ${burstOf(rateLimit)}`;
 }

@@ -2,7 +2,7 @@
  * Builds the Fastify application without listening, so tests drive it in-process with `inject` or
  * over a real socket. Route modules are thin: parse, call a service, shape the response.
  */
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerFactory } from 'fastify';
 import { registerEvaluationRoutes, type EvaluationRouteServices } from '../evaluation/evaluation-routes.js';
 import { registerRegistryRoutes } from '../registry/registry-routes.js';
 import type { RegistryService } from '../registry/registry-service.js';
@@ -17,7 +17,7 @@ import { registerMlflowCompat } from './compat/mlflow/mlflow-compat.js';
 import { nativeErrorResponse } from './error-mapping.js';
 import { trackInFlight, type InFlightRequests } from './in-flight.js';
 import { registerOpenApi } from './openapi.js';
-import { registerServingRoutes, type ServingRouteOptions } from './serving-routes.js';
+import { dataPlaneServer, registerServingRoutes, type ServingRouteOptions } from './serving-routes.js';
 import { registerEndpointRoutes } from '../serving/endpoint-routes.js';
 import type { EndpointService } from '../serving/endpoint-service.js';
 import type { PredictionLog } from '../serving/prediction-queue.js';
@@ -59,9 +59,13 @@ const JSON_BODY_LIMIT = 16 * 1024 * 1024;
 
 /** Creates the app with every route registered. */
 export async function buildApp(services: AppServices, options: AppOptions = {}): Promise<FastifyInstance> {
+  const serving = services.serving;
   const app = Fastify({
     logger: options.logLevel ? { level: options.logLevel } : false,
     bodyLimit: JSON_BODY_LIMIT,
+    ...(serving === undefined
+      ? {}
+      : { serverFactory: servingServerFactory(serving, JSON_BODY_LIMIT, options.inFlight) }),
     // Error responses name the field; ajv should report every problem only once, in order.
     ajv: { customOptions: { allErrors: false, coerceTypes: 'array', removeAdditional: false } },
   });
@@ -94,8 +98,21 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
     { prefix: '/api/v1' },
   );
   await app.register(registerMlflowCompat(services));
-  if (services.serving !== undefined) {
-    registerServingRoutes(app, services.serving.manager, services.serving.routes);
-  }
+  if (serving !== undefined) registerServingRoutes(app, serving.manager, serving.routes);
   return app;
+}
+
+/** The server factory that puts the serving data plane's predict routes in front of Fastify. */
+export function servingServerFactory(
+  serving: ServingServices,
+  bodyLimit: number,
+  inFlight: InFlightRequests | undefined,
+): FastifyServerFactory {
+  const routes = serving.routes ?? {};
+  return dataPlaneServer(serving.manager, {
+    bodyLimit,
+    ...(routes.defaultEndpoint === undefined ? {} : { defaultEndpoint: routes.defaultEndpoint }),
+    ...(routes.metrics === undefined ? {} : { metrics: routes.metrics }),
+    ...(inFlight === undefined ? {} : { inFlight }),
+  });
 }

@@ -1,25 +1,16 @@
 /**
- * The serving data plane over HTTP, three protocols on the same endpoints:
- * - Slipway JSON: `POST /v1/endpoints/{name}/predict`;
- * - MLflow scoring: `POST /v1/endpoints/{name}/invocations` (and `POST /invocations` for a process
- *   started for one endpoint);
- * - Open Inference Protocol v2: `/v2/health/{live,ready}`, `/v2/models/{name}[/ready]`,
- *   `POST /v2/models/{name}/infer`, where the model name is the endpoint name.
- * Each protocol answers errors in its own shape; the codes and statuses are the one taxonomy's.
+ * The serving data plane's Fastify routes: operations (`/healthz`, `/readyz`, `/metrics`) and the
+ * Open Inference Protocol v2 health and metadata routes (`/v2/health/{live,ready}`,
+ * `/v2/models/{name}[/ready]`, where the model name is the endpoint name). The predict routes are
+ * in data-plane.ts, in front of Fastify; `dataPlaneServer` puts them there.
  */
-import { randomUUID } from 'node:crypto';
+import http from 'node:http';
 import { httpStatusForCode } from '@slipway/contracts';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyServerFactory } from 'fastify';
+import { createDataPlane, type DataPlaneOptions } from './data-plane.js';
 import { toSlipwayError } from './error-mapping.js';
-import {
-  decodeMlflowRequest,
-  mlflowBodyKind,
-  encodeMlflowResponse,
-} from '../serving/protocols/mlflow-invocations.js';
-import { decodeMlflowCsv } from '../serving/protocols/csv.js';
-import { buildOipModelMetadata, decodeOipRequest, encodeOipResponse } from '../serving/protocols/oip-v2.js';
-import { decodeSlipwayRequest, encodeSlipwayResponse } from '../serving/protocols/slipway-json.js';
-import type { PredictInput, ServingManager } from '../serving/serving-manager.js';
+import { buildOipModelMetadata } from '../serving/protocols/oip-v2.js';
+import type { ServingManager } from '../serving/serving-manager.js';
 import type { ServingMetrics } from '../serving/serving-metrics.js';
 
 /** Options of the data plane. */
@@ -34,98 +25,17 @@ interface NameParams {
   name: string;
 }
 
-/** The caller's request id, or a fresh one; echoed in `x-request-id`. */
-function requestIdOf(request: FastifyRequest, reply: FastifyReply): string {
-  const given = request.headers['x-request-id'];
-  const id = typeof given === 'string' && given.length > 0 && given.length <= 200 ? given : randomUUID();
-  void reply.header('x-request-id', id);
-  return id;
-}
-
-/** Registers the Slipway JSON and MLflow routes (errors in the native shape / MLflow's shape). */
+/**
+ * Registers the data plane's read routes: `/healthz`, `/readyz`, `/metrics` and the OIP health and
+ * metadata routes. The predict routes of every protocol are served by the data plane in front of
+ * Fastify (data-plane.ts).
+ */
 export function registerServingRoutes(
   app: FastifyInstance,
   manager: ServingManager,
   options: ServingRouteOptions = {},
 ): void {
   registerOperations(app, manager, options);
-  void app.register(async (slipway) => {
-    countRequests(slipway, 'slipway', options);
-    slipway.post<{ Params: NameParams & { api: string } }>(
-      '/v1/endpoints/:name/apis/:api/predict',
-      async (request, reply) => {
-        const requestId = requestIdOf(request, reply);
-        const decoded = decodeSlipwayRequest(request.body);
-        const result = await manager.predictApi(request.params.name, request.params.api, {
-          rows: decoded.rows,
-          source: decoded.source,
-          protocol: 'slipway',
-          requestId,
-          ...(decoded.routingKey === undefined ? {} : { routingKey: decoded.routingKey }),
-        });
-        void reply.headers({ ...result.headers, 'x-slipway-api-version': request.params.api });
-        return encodeSlipwayResponse({ ...result, predictions: result.outputs });
-      },
-    );
-    slipway.post<{ Params: NameParams }>('/v1/endpoints/:name/predict', async (request, reply) => {
-      const requestId = requestIdOf(request, reply);
-      const decoded = decodeSlipwayRequest(request.body);
-      const input: PredictInput = {
-        rows: decoded.rows,
-        source: decoded.source,
-        protocol: 'slipway',
-        requestId,
-      };
-      if (decoded.routingKey !== undefined) input.routingKey = decoded.routingKey;
-      const result = await manager.predict(request.params.name, input);
-      return encodeSlipwayResponse({
-        endpoint: result.endpoint,
-        modelName: result.modelName,
-        modelVersion: result.modelVersion,
-        arm: result.arm,
-        predictionIds: result.predictionIds,
-        predictions: result.outputs,
-        warnings: result.warnings,
-      });
-    });
-  });
-  void app.register(async (mlflow) => {
-    countRequests(mlflow, 'mlflow', options);
-    // MLflow's scoring server also takes CSV (a header row, then records).
-    mlflow.addContentTypeParser('text/csv', { parseAs: 'string' }, (_request, body, done) =>
-      done(null, body),
-    );
-    mlflow.setErrorHandler((err, _request, reply) => {
-      const e = toSlipwayError(err);
-      void reply
-        .status(httpStatusForCode(e.code))
-        .send({ error_code: mlflowCode(e.code), message: e.message });
-    });
-    const invocations = async (
-      name: string,
-      request: FastifyRequest,
-      reply: FastifyReply,
-    ): Promise<unknown> => {
-      const kind = mlflowBodyKind(request.headers['content-type']);
-      const requestId = requestIdOf(request, reply);
-      // One acquire: decoded by the live model of the set that then serves it.
-      const { result } = await manager.predictDecoded(name, (live): PredictInput => {
-        const decoded =
-          kind === 'csv'
-            ? decodeMlflowCsv(String(request.body ?? ''), live.model.contract)
-            : decodeMlflowRequest(request.body, live.model.contract);
-        return { rows: decoded.rows, source: decoded.source, protocol: 'mlflow', requestId };
-      });
-      void reply.header('x-slipway-prediction-ids', result.predictionIds.join(','));
-      return encodeMlflowResponse(result.outputs, result.served.model.contract);
-    };
-    mlflow.post<{ Params: NameParams }>('/v1/endpoints/:name/invocations', (request, reply) =>
-      invocations(request.params.name, request, reply),
-    );
-    const single = options.defaultEndpoint;
-    if (single !== undefined)
-      mlflow.post('/invocations', (request, reply) => invocations(single, request, reply));
-  });
   void app.register(async (oip) => registerOipRoutes(oip, manager, options));
 }
 
@@ -154,32 +64,20 @@ function registerOipRoutes(
     await manager.liveModel(request.params.name);
     return { name: request.params.name, ready: true };
   });
-  oip.post<{ Params: NameParams }>('/v2/models/:name/infer', async (request, reply) => {
-    const name = request.params.name;
-    const requestId = requestIdOf(request, reply);
-    // One acquire: decoded by the live model of the set that then serves it.
-    const { input, result } = await manager.predictDecoded(name, (live) => {
-      const decoded = decodeOipRequest(request.body, live.model.contract);
-      const predictInput: PredictInput & { decoded: typeof decoded } = {
-        rows: decoded.rows,
-        source: decoded.source,
-        protocol: 'oip-v2',
-        requestId,
-        decoded,
-      };
-      return predictInput;
-    });
-    const decoded = input.decoded;
-    return encodeOipResponse({
-      modelName: name,
-      modelVersion: result.modelVersion,
-      id: decoded.id ?? requestId,
-      parameters: { ...(decoded.parameters ?? {}), prediction_ids: result.predictionIds, arm: result.arm },
-      predictions: result.outputs,
-      ...(result.served.model.contract === undefined ? {} : { contract: result.served.model.contract }),
-      ...(decoded.requestedOutputs === undefined ? {} : { requestedOutputs: decoded.requestedOutputs }),
-    });
+  // A published API version is an OIP model version: its metadata is the published contract.
+  oip.get<{ Params: NameParams & { api: string } }>('/v2/models/:name/versions/:api', async (request) => {
+    const { name, api } = request.params;
+    const published = await manager.apiVersion(name, api);
+    return buildOipModelMetadata(name, [published.name], published.contract);
   });
+  oip.get<{ Params: NameParams & { api: string } }>(
+    '/v2/models/:name/versions/:api/ready',
+    async (request) => {
+      const { name, api } = request.params;
+      await manager.apiVersion(name, api);
+      return { name, ready: true };
+    },
+  );
 }
 
 /** `/healthz` (the process answers), `/readyz` (it can serve now) and `/metrics` (Prometheus). */
@@ -205,37 +103,20 @@ function registerOperations(
   }
 }
 
-/** Counts and times every predict request of a protocol scope, whatever its outcome. */
-function countRequests(scope: FastifyInstance, protocol: string, options: ServingRouteOptions): void {
-  const metrics = options.metrics;
-  if (metrics === undefined) return;
-  const ends = new WeakMap<FastifyRequest, (status: number) => void>();
-  // Callback-style hooks: an async hook costs Fastify a promise and its resolution per request.
-  scope.addHook('onRequest', (request, _reply, done) => {
-    if (request.method === 'POST') {
-      const name = (request.params as Partial<NameParams>).name ?? options.defaultEndpoint ?? '';
-      ends.set(request, metrics.requestStarted(name, protocol));
-    }
-    done();
-  });
-  scope.addHook('onResponse', (request, reply, done) => {
-    ends.get(request)?.(reply.statusCode);
-    done();
-  });
-}
-
-/** MLflow's scoring server speaks MLflow error codes. */
-function mlflowCode(code: string): string {
-  switch (code) {
-    case 'INVALID_ARGUMENT':
-      return 'BAD_REQUEST';
-    case 'NOT_FOUND':
-      return 'RESOURCE_DOES_NOT_EXIST';
-    case 'PAYLOAD_TOO_LARGE':
-      return 'BAD_REQUEST';
-    case 'UNAVAILABLE':
-      return 'TEMPORARILY_UNAVAILABLE';
-    default:
-      return code === 'INTERNAL' ? 'INTERNAL_ERROR' : 'INVALID_STATE';
-  }
+/**
+ * A Fastify server factory whose `node:http` server offers each request to the data plane first and
+ * hands the rest to Fastify. The server gets Fastify's own timeouts, as Fastify would set them.
+ */
+export function dataPlaneServer(manager: ServingManager, options: DataPlaneOptions): FastifyServerFactory {
+  const dataPlane = createDataPlane(manager, options);
+  return (fastifyHandler, fastifyOptions) => {
+    const server = http.createServer(fastifyOptions.http ?? {}, (request, response) => {
+      if (!dataPlane(request, response)) fastifyHandler(request, response);
+    });
+    const { keepAliveTimeout, requestTimeout, connectionTimeout } = fastifyOptions;
+    if (typeof keepAliveTimeout === 'number') server.keepAliveTimeout = keepAliveTimeout;
+    if (typeof requestTimeout === 'number') server.requestTimeout = requestTimeout;
+    if (typeof connectionTimeout === 'number') server.setTimeout(connectionTimeout);
+    return server;
+  };
 }

@@ -18,6 +18,7 @@ import type { RegistryService } from '../registry/registry-service.js';
 import { assertValidContract } from '../registry/contract-compat.js';
 import { apiVersionBreaks, apiVersionBroken } from './api-versions.js';
 import type { EndpointStore } from './endpoint-store.js';
+import { assertValidRateLimit } from './rate-limiter.js';
 
 /** Endpoint names are URL path segments in three protocols: keep them plain. */
 const ENDPOINT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -75,7 +76,7 @@ export class EndpointService {
     return this.deps.store.listEndpoints();
   }
 
-  /** Applies `patch` (`canary: null` removes the canary); retried on concurrent updates. */
+  /** Applies `patch` (`canary`, `batching` or `rateLimit: null` removes it); retried on concurrent updates. */
   async update(name: string, patch: UpdateEndpointRequest): Promise<Endpoint> {
     for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
       const current = await this.get(name);
@@ -107,6 +108,7 @@ export class EndpointService {
     if (endpoint.maxRows !== undefined && endpoint.maxRows < 1) {
       throw invalidArgument('maxRows', 'maxRows must be a positive integer');
     }
+    if (endpoint.rateLimit !== undefined) assertValidRateLimit(endpoint.rateLimit);
   }
 
   private async resolve(ref: ModelVersionRef, field: string): Promise<ModelVersion> {
@@ -154,13 +156,15 @@ function endpointNotFound(name: string): SlipwayError {
   return notFound(`No endpoint named '${name}'`, { field: 'name' });
 }
 
-/** The endpoint after a patch: present fields replace, `canary: null` removes. */
+/** The endpoint after a patch: present fields replace; `canary`, `batching` and `rateLimit` null remove. */
 function applyPatch(current: Endpoint, patch: UpdateEndpointRequest, now: number): Endpoint {
-  const { canary, batching, ...rest } = patch;
+  const { canary, batching, rateLimit, ...rest } = patch;
   const next: Endpoint = { ...current, ...rest, updatedAt: now, revision: current.revision + 1 };
   if (canary === null) delete next.canary;
   else if (canary !== undefined) next.canary = canary;
   if (batching === null) delete next.batching;
   else if (batching !== undefined) next.batching = batching;
+  if (rateLimit === null) delete next.rateLimit;
+  else if (rateLimit !== undefined) next.rateLimit = rateLimit;
   return next;
 }

@@ -95,6 +95,7 @@ export class MicroBatcher {
   constructor(
     private readonly model: LoadedModel,
     settings: Batching = {},
+    private readonly onCall?: (rows: number, seconds: number) => void,
   ) {
     const maxBatchSize = settings.maxBatchSize ?? MICRO_BATCH_DEFAULT_MAX_BATCH_SIZE;
     if (!Number.isInteger(maxBatchSize) || maxBatchSize < 1) {
@@ -250,6 +251,11 @@ export class MicroBatcher {
     this.rowsPredicted += rows.length;
     this.lastBatch = rows.length;
     if (rows.length > this.maxObservedBatch) this.maxObservedBatch = rows.length;
-    return await this.model.predict(rows);
+    const started = performance.now();
+    try {
+      return await this.model.predict(rows);
+    } finally {
+      this.onCall?.(rows.length, (performance.now() - started) / 1000);
+    }
   }
 }

@@ -9,7 +9,9 @@ import {
   SlipwayError,
   notFound,
   type ApiVersion,
+  type Batching,
   type Endpoint,
+  type ModelContract,
   type PredictionRecord,
   type ServingProtocol,
   type TrafficArm,
@@ -33,6 +35,7 @@ import {
 } from './api-versions.js';
 import { MicroBatcher } from './micro-batcher.js';
 import type { ModelCallObserver } from './serving-metrics.js';
+import { RateLimiter, rateLimited } from './rate-limiter.js';
 import { chooseArm } from './traffic.js';
 import type { RowSource } from './protocols/common.js';
 import { compileRowValidator, type RowValidator } from './validate-rows.js';
@@ -87,9 +90,14 @@ interface EndpointRuntime {
   /** `name/version` of every model in the set, in a fixed order: equal keys mean nothing to swap. */
   key: string;
   pool: ModelPool;
+  /** The endpoint's request rate limit in this process, when it has one. */
+  limiter: RateLimiter | undefined;
 }
 
 const DEFAULT_REFRESH_MS = 2000;
+
+/** Batching of an endpoint that says nothing: on, never waiting (see micro-batcher.ts). */
+const DEFAULT_BATCHING: Batching = {};
 
 /** Serves every endpoint of this process. */
 export class ServingManager {
@@ -129,7 +137,7 @@ export class ServingManager {
 
   /** Predicts with the endpoint's live or canary model; shadows run after the result is returned. */
   async predict(name: string, input: PredictInput): Promise<PredictResult> {
-    const runtime = this.loaded(name) ?? (await this.runtime(name));
+    const runtime = await this.admitted(name);
     return this.serve(name, runtime, runtime.pool.acquire(), input);
   }
 
@@ -142,7 +150,7 @@ export class ServingManager {
     name: string,
     decode: (live: ServedModel) => T,
   ): Promise<{ input: T; result: PredictResult }> {
-    const runtime = this.loaded(name) ?? (await this.runtime(name));
+    const runtime = await this.admitted(name);
     const lease = runtime.pool.acquire();
     let input: T;
     try {
@@ -178,12 +186,15 @@ export class ServingManager {
       const rows = input.rows;
       const { warnings } = this.validatorOf(served, endpoint, input.source)(rows);
       const started = performance.now();
-      const settings = endpoint.batching;
-      const outputs = await (settings === undefined
+      const settings = endpoint.batching ?? DEFAULT_BATCHING;
+      // A batcher reports its own (coalesced) model calls; a direct call is reported here.
+      const outputs = await (settings.enabled === false
         ? served.model.predict(rows)
-        : this.batcherOf(served, settings).predict(rows));
+        : this.batcherOf(name, served, arm, settings).predict(rows));
       const latencyMs = performance.now() - started;
-      this.deps.observer?.modelCall(name, served.version, arm, rows.length, latencyMs / 1000);
+      if (settings.enabled === false) {
+        this.deps.observer?.modelCall(name, served.version, arm, rows.length, latencyMs / 1000);
+      }
       const count = rows.length;
       const predictionIds = new Array<string>(count);
       for (let i = 0; i < count; i++) predictionIds[i] = this.newId();
@@ -232,6 +243,12 @@ export class ServingManager {
     const { set, release } = runtime.pool.acquire();
     release();
     return set.live;
+  }
+
+  /** A published API version of the endpoint, loading the endpoint when needed (metadata). */
+  async apiVersion(name: string, apiName: string): Promise<ApiVersion> {
+    const runtime = this.loaded(name) ?? (await this.runtime(name));
+    return publishedVersion(runtime.endpoint, apiName);
   }
 
   /** False once shutdown has begun (readiness). */
@@ -286,6 +303,7 @@ export class ServingManager {
     const { retired } = await reloadPool(runtime.pool, endpoint, this.loaderDeps);
     runtime.endpoint = endpoint;
     runtime.key = key;
+    runtime.limiter = limiterFor(endpoint, runtime.limiter);
     // Old models close once their last request finishes; the caller need not wait for that.
     void retired;
   }
@@ -345,7 +363,7 @@ export class ServingManager {
     const key = await this.resolvedKey(endpoint);
     await this.checkApiVersions(endpoint);
     const { set } = await loadServingSet(endpoint, this.loaderDeps);
-    return { endpoint, key, pool: new ModelPool(set) };
+    return { endpoint, key, pool: new ModelPool(set), limiter: limiterFor(endpoint, undefined) };
   }
 
   /** How the endpoint loader finds and loads versions: through the registry, digest-checked. */
@@ -366,11 +384,17 @@ export class ServingManager {
    * the model's, and the outputs mapped back. NOT_FOUND when the endpoint publishes no such version.
    */
   async predictApi(name: string, apiName: string, input: PredictInput): Promise<ApiPredictResult> {
-    const runtime = this.loaded(name) ?? (await this.runtime(name));
-    const api = runtime.endpoint.apiVersions?.find((a) => a.name === apiName);
-    if (api === undefined) {
-      throw notFound(`Endpoint '${name}' publishes no API version '${apiName}'`, { field: 'apiVersion' });
-    }
+    const runtime = await this.admitted(name);
+    return this.servePublished(name, runtime, publishedVersion(runtime.endpoint, apiName), input);
+  }
+
+  /** Serves `input` through the published version `api` (see `predictApi`). */
+  private async servePublished(
+    name: string,
+    runtime: EndpointRuntime,
+    api: ApiVersion,
+    input: PredictInput,
+  ): Promise<ApiPredictResult> {
     let byLayout = this.apiValidators.get(api);
     if (byLayout === undefined) {
       byLayout = new Map();
@@ -388,13 +412,41 @@ export class ServingManager {
       byLayout.set(key, validator);
     }
     const { warnings } = validator(input.rows);
-    const result = await this.predict(name, { ...input, rows: adaptRows(input.rows, api.adapter) });
+    const adapted = { ...input, rows: adaptRows(input.rows, api.adapter) };
+    const result = await this.serve(name, runtime, runtime.pool.acquire(), adapted);
     return {
       ...result,
       outputs: adaptOutputs(result.outputs, api),
       warnings: [...warnings, ...result.warnings],
       headers: lifecycleHeaders(api, this.now()),
     };
+  }
+
+  /**
+   * Like `predictApi`, for protocols that decode by a contract (OIP v2, MLflow): `decode` gets the
+   * published version's contract, so the caller's tensors and columns are read as that version
+   * names them. NOT_FOUND when the endpoint publishes no such version.
+   */
+  async predictApiDecoded<T extends PredictInput>(
+    name: string,
+    apiName: string,
+    decode: (contract: ModelContract) => T,
+  ): Promise<{ input: T; result: ApiPredictResult; contract: ModelContract }> {
+    const runtime = await this.admitted(name);
+    const api = publishedVersion(runtime.endpoint, apiName);
+    const input = decode(api.contract);
+    return { input, result: await this.servePublished(name, runtime, api, input), contract: api.contract };
+  }
+
+  /**
+   * The loaded runtime of `name` once the request is admitted by its rate limit: checked once per
+   * request, before decoding or any model work, so refusals under overload stay cheap.
+   */
+  private async admitted(name: string): Promise<EndpointRuntime> {
+    const runtime = this.loaded(name) ?? (await this.runtime(name));
+    const waitMs = runtime.limiter?.take() ?? 0;
+    if (waitMs > 0) throw rateLimited(name, waitMs, runtime.endpoint.rateLimit);
+    return runtime;
   }
 
   /** Refuses an endpoint whose live or canary model breaks one of its published API versions. */
@@ -444,8 +496,11 @@ export class ServingManager {
     return validator;
   }
 
-  /** The micro-batcher of `served` under these batching settings (one model call at a time). */
-  private batcherOf(served: ServedModel, settings: NonNullable<Endpoint['batching']>): MicroBatcher {
+  /**
+   * The micro-batcher of `served` under these batching settings (one model call at a time); it
+   * reports each model call it makes, with the rows it coalesced, under the arm that created it.
+   */
+  private batcherOf(name: string, served: ServedModel, arm: TrafficArm, settings: Batching): MicroBatcher {
     let bySettings = this.batchers.get(served.model);
     if (bySettings === undefined) {
       bySettings = new Map();
@@ -458,7 +513,14 @@ export class ServingManager {
     }
     let batcher = bySettings.get(key);
     if (batcher === undefined) {
-      batcher = new MicroBatcher(served.model, settings);
+      const observer = this.deps.observer;
+      batcher = new MicroBatcher(
+        served.model,
+        settings,
+        observer === undefined
+          ? undefined
+          : (rows, seconds) => observer.modelCall(name, served.version, arm, rows, seconds),
+      );
       bySettings.set(key, batcher);
     }
     return batcher;
@@ -498,6 +560,28 @@ export class ServingManager {
   }
 }
 
+/**
+ * The rate limiter of an endpoint definition: the current one while its settings are unchanged
+ * (an unrelated edit must not hand out a fresh burst), a new one when they changed, none without.
+ */
+function limiterFor(endpoint: Endpoint, current: RateLimiter | undefined): RateLimiter | undefined {
+  const settings = endpoint.rateLimit;
+  if (settings === undefined) return undefined;
+  if (current !== undefined && JSON.stringify(current.settings) === JSON.stringify(settings)) return current;
+  return new RateLimiter(settings);
+}
+
+/** The API version `apiName` the endpoint publishes; NOT_FOUND naming it when there is none. */
+export function publishedVersion(endpoint: Endpoint, apiName: string): ApiVersion {
+  const api = endpoint.apiVersions?.find((a) => a.name === apiName);
+  if (api === undefined) {
+    throw notFound(`Endpoint '${endpoint.name}' publishes no API version '${apiName}'`, {
+      field: 'apiVersion',
+    });
+  }
+  return api;
+}
+
 /** One prediction log record. */
 function record(
   row: InputRow,
@@ -522,7 +606,8 @@ function record(
     timestamp: at.timestamp,
     latencyMs: at.latencyMs,
     requestId: at.input.requestId,
-    input: { ...row },
+    // The decoded row is never changed after the call (adapters build new rows), so it is shared.
+    input: row,
     output,
   };
 }

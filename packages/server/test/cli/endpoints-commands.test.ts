@@ -188,7 +188,7 @@ describe('slipway endpoints', () => {
       ]),
     );
     expect(off.endpoint.shadows).toEqual([]);
-    expect(off.endpoint.batching).toBeUndefined();
+    expect(off.endpoint.batching).toEqual({ enabled: false });
     expect(off.endpoint.model).toEqual({ name: 'fraud', version: '2' });
 
     // --batch-wait-ms alone keeps the stored batch size.

@@ -144,4 +144,47 @@ describe('API versions', () => {
     const missing = await predict('v2', [{ amount_eur: 20 }]);
     expect(await missing.json()).toMatchObject({ error: { details: { field: 'instances[0].country' } } });
   });
+
+  it('serves the published versions over MLflow scoring and OIP v2 too', async () => {
+    const post = (path: string, body: unknown): Promise<Response> =>
+      fetch(`${platform.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const mlflow = await post('/v1/endpoints/score/apis/v1/invocations', {
+      dataframe_split: { columns: ['amount'], data: [[20], [3]] },
+    });
+    expect(mlflow.status).toBe(200);
+    expect(mlflow.headers.get('x-slipway-api-version')).toBe('v1');
+    expect(mlflow.headers.get('deprecation')).toBe(`@${DEPRECATED_AT / 1000}`);
+    expect(mlflow.headers.get('x-slipway-prediction-ids')?.split(',')).toHaveLength(2);
+    // One output column: MLflow's scoring server answers bare values.
+    expect(await mlflow.json()).toEqual({ predictions: [1, 0] });
+    const mlflowBad = await post('/v1/endpoints/score/apis/v1/invocations', {
+      dataframe_records: [{ amount_eur: 20 }],
+    });
+    expect(mlflowBad.status).toBe(400);
+    expect(await mlflowBad.json()).toMatchObject({ error_code: 'BAD_REQUEST' });
+
+    const oip = await post('/v2/models/score/versions/v1/infer', {
+      inputs: [{ name: 'amount', shape: [2], datatype: 'FP64', data: [20, 3] }],
+    });
+    expect(oip.status).toBe(200);
+    const oipBody = (await oip.json()) as {
+      model_version: string;
+      outputs: { name: string; data: unknown[] }[];
+    };
+    expect(oipBody.model_version).toBe('v1');
+    expect(oipBody.outputs).toEqual([expect.objectContaining({ name: 'prediction', data: [1, 0] })]);
+    const meta = (await (await fetch(`${platform.url}/v2/models/score/versions/v2`)).json()) as {
+      versions: string[];
+      inputs: { name: string }[];
+    };
+    expect(meta.versions).toEqual(['v2']);
+    expect(meta.inputs.map((input) => input.name)).toEqual(['amount_eur', 'country']);
+    const unknown = await post('/v2/models/score/versions/v9/infer', { inputs: [] });
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toEqual({ error: expect.stringMatching(/no API version 'v9'/) });
+  });
 });

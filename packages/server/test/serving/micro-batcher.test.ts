@@ -401,3 +401,26 @@ describe('MicroBatcher settings', () => {
     expect(await Promise.all(queued)).toHaveLength(300);
   });
 });
+
+describe('MicroBatcher call reports', () => {
+  it('reports each model call once with the rows it coalesced, failed calls included', async () => {
+    const model = new ControlledModel();
+    const reported: number[] = [];
+    const batcher = new MicroBatcher(model, {}, (rows, seconds) => {
+      expect(seconds).toBeGreaterThanOrEqual(0);
+      reported.push(rows);
+    });
+    const first = batcher.predict(rowsOf(1));
+    const second = batcher.predict(rowsOf(2, 3));
+    const third = batcher.predict(rowsOf(4));
+    await model.finish(0);
+    expect(reported).toEqual([1]);
+    await model.finish(1);
+    expect(reported).toEqual([1, 3]);
+    await Promise.all([first, second, third]);
+    const failing = batcher.predict(rowsOf(5));
+    model.calls[2]?.fail(new Error('broken model'));
+    await expect(failing).rejects.toThrow('broken model');
+    expect(reported).toEqual([1, 3, 1]);
+  });
+});

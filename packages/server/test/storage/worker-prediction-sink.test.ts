@@ -44,6 +44,23 @@ describe('WorkerPredictionSink', () => {
     expect(rows.map((row) => row.prediction_id)).toEqual(['p-0', 'p-5']);
   });
 
+  it('sends a large batch in slices and stores it whole, or nothing of it when a late slice cannot be cloned', async () => {
+    const path = join(dir, 'worker-slices.duckdb');
+    const sink = await open(path);
+    const batch = Array.from({ length: 1000 }, (_, i) => record(i));
+    const poisoned = batch.map((r, i) => (i === 700 ? record(i, { input: { fn: () => 1 } }) : r));
+    // Slices 0-1 are posted before slice 2 fails to clone: the worker must drop them.
+    await expect(
+      sink.write(poisoned.map((r) => ({ ...r, predictionId: `x-${r.predictionId}` }))),
+    ).rejects.toThrow();
+    const together = Promise.all([sink.write(batch), sink.write([record(1000)])]);
+    await together;
+    await sink.close();
+    const rows = await query(path, 'SELECT prediction_id FROM predictions');
+    expect(rows).toHaveLength(1001);
+    expect(rows.some((row) => String(row.prediction_id).startsWith('x-'))).toBe(false);
+  });
+
   it('rejects open when the worker cannot open the database', async () => {
     await expect(open(join(dir, 'missing-dir', 'nested', 'x.duckdb'))).rejects.toThrow();
   });

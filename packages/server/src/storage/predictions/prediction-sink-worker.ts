@@ -8,7 +8,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import { DuckDbPredictionSink } from './duckdb-prediction-sink.js';
-import { toWireError } from './worker-protocol.js';
+import type { PredictionRecord } from '@slipway/contracts';
+import { fromWireError, toWireError } from './worker-protocol.js';
 import type { SinkRequest, SinkResponse, SinkWorkerData } from './worker-protocol.js';
 
 async function main(port: MessagePort, { path }: SinkWorkerData): Promise<void> {
@@ -21,7 +22,15 @@ async function main(port: MessagePort, { path }: SinkWorkerData): Promise<void> 
     port.close();
     return;
   }
+  /** Parts of writes still arriving, by request id. */
+  const parts = new Map<number, PredictionRecord[]>();
   port.on('message', (request: SinkRequest) => {
+    if (request.type === 'part') {
+      const held = parts.get(request.id) ?? [];
+      for (const record of request.records) held.push(record);
+      parts.set(request.id, held);
+      return;
+    }
     const answer = (settled: Promise<void>, then?: () => void): void => {
       settled
         .then(
@@ -31,8 +40,15 @@ async function main(port: MessagePort, { path }: SinkWorkerData): Promise<void> 
         .finally(then);
     };
     // The sink serialises its writes (and closes after them), so requests are passed on as they come.
-    if (request.type === 'write') answer(sink.write(request.records));
-    else answer(sink.close(), () => port.close());
+    const held = parts.get(request.id);
+    parts.delete(request.id);
+    if (request.type === 'write') {
+      answer(sink.write(held === undefined ? request.records : held.concat(request.records)));
+    } else if (request.type === 'abort') {
+      answer(Promise.reject(fromWireError(request.error)));
+    } else {
+      answer(sink.close(), () => port.close());
+    }
   });
   send({ type: 'ready' });
 }

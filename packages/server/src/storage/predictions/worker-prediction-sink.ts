@@ -22,11 +22,14 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { PredictionRecord } from '@slipway/contracts';
 import type { PredictionSink } from '../../serving/prediction-sink.js';
-import { fromWireError } from './worker-protocol.js';
+import { fromWireError, toWireError } from './worker-protocol.js';
 import type { SinkRequest, SinkResponse, SinkWorkerData } from './worker-protocol.js';
 
 /** The compiled worker entry beside this module (absent when this module runs from TypeScript source). */
 const DEFAULT_WORKER_URL = new URL('./prediction-sink-worker.js', import.meta.url);
+
+/** Most records one message carries; about a third of a millisecond of structured cloning. */
+const WRITE_SLICE = 256;
 
 /** Options of `WorkerPredictionSink.open`. */
 export interface WorkerPredictionSinkOptions {
@@ -43,9 +46,13 @@ interface Pending {
 export class WorkerPredictionSink implements PredictionSink {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
+  /** Resolves once every request so far has been posted whole (see `enqueue`). */
+  private outbox: Promise<void> = Promise.resolve();
   /** Set once the worker is gone or going: later writes reject with it. */
   private unusable: Error | undefined;
   private closing: Promise<void> | undefined;
+  /** Set when the worker died: requests still waiting to be posted are refused with it. */
+  private crashed: Error | undefined;
 
   private constructor(private readonly worker: Worker) {
     worker.on('message', (message: SinkResponse) => this.onMessage(message));
@@ -97,7 +104,7 @@ export class WorkerPredictionSink implements PredictionSink {
   write(records: readonly PredictionRecord[]): Promise<void> {
     if (this.unusable) return Promise.reject(this.unusable);
     if (records.length === 0) return Promise.resolve();
-    return this.request((id) => ({ type: 'write', id, records }));
+    return this.enqueue((id, settle) => this.postSliced(id, records, settle));
   }
 
   /** Closes the worker's sink after the writes under way (it checkpoints), then ends the worker. */
@@ -118,18 +125,72 @@ export class WorkerPredictionSink implements PredictionSink {
   }
 
   private request(build: (id: number) => SinkRequest): Promise<void> {
+    return this.enqueue((id, settle) => {
+      this.post(build(id), settle);
+    });
+  }
+
+  /**
+   * Registers an answer for a new request id and runs `send` after every earlier request has been
+   * posted whole, so a write sent in slices is never interleaved with the next request.
+   */
+  private enqueue(send: (id: number, settle: Pending) => Promise<void> | void): Promise<void> {
     const id = this.nextId++;
     return new Promise<void>((resolve, reject) => {
+      const settle: Pending = { resolve, reject };
+      this.outbox = this.outbox
+        .then(async () => {
+          // A worker that died while this waited its turn answers nothing more.
+          if (this.crashed !== undefined) throw this.crashed;
+          if (this.pending.size === 0) this.worker.ref();
+          this.pending.set(id, settle);
+          await send(id, settle);
+        })
+        .catch((error: unknown) => {
+          this.forgetRequest(id);
+          reject(error instanceof Error ? error : new Error(String(error)));
+        });
+    });
+  }
+
+  /** Posts one message; a message that cannot be cloned (DataCloneError) rejects its request. */
+  private post(message: SinkRequest, settle: Pending): boolean {
+    try {
+      this.worker.postMessage(message);
+      return true;
+    } catch (error) {
+      this.forgetRequest(message.id);
+      settle.reject(error instanceof Error ? error : new Error(String(error)));
+      return false;
+    }
+  }
+
+  /**
+   * Posts `records` in slices of `WRITE_SLICE` records, yielding to the event loop between them:
+   * cloning a whole batch at once would stall every request being served for milliseconds.
+   */
+  private async postSliced(id: number, records: readonly PredictionRecord[], settle: Pending): Promise<void> {
+    let at = 0;
+    while (records.length - at > WRITE_SLICE) {
+      const slice = records.slice(at, at + WRITE_SLICE);
       try {
-        // Throws (DataCloneError) on a record that cannot be cloned; the batch then fails whole.
-        this.worker.postMessage(build(id));
+        this.worker.postMessage({ type: 'part', id, records: slice } satisfies SinkRequest);
       } catch (error) {
-        reject(error instanceof Error ? error : new Error(String(error)));
+        // The parts already sent are dropped by the worker, which answers the abort `failed`.
+        this.post({ type: 'abort', id, error: toWireError(error) }, settle);
         return;
       }
-      if (this.pending.size === 0) this.worker.ref();
-      this.pending.set(id, { resolve, reject });
-    });
+      at += WRITE_SLICE;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      // Answered already: the worker died meanwhile.
+      if (!this.pending.has(id)) return;
+    }
+    this.post({ type: 'write', id, records: at === 0 ? records : records.slice(at) }, settle);
+  }
+
+  private forgetRequest(id: number): void {
+    this.pending.delete(id);
+    if (this.pending.size === 0) this.worker.unref();
   }
 
   private onMessage(message: SinkResponse): void {
@@ -145,6 +206,7 @@ export class WorkerPredictionSink implements PredictionSink {
   /** The worker is gone: nothing pending will be answered, and nothing later can be written. */
   private die(error: Error): void {
     if (!this.unusable) this.unusable = error;
+    this.crashed ??= error;
     const waiters = [...this.pending.values()];
     this.pending.clear();
     for (const waiter of waiters) waiter.reject(error);

@@ -9,9 +9,16 @@ export interface SinkWorkerData {
   path: string;
 }
 
-/** Main thread to worker. `records` travel by structured clone. */
+/**
+ * Main thread to worker. `records` travel by structured clone. A large write arrives as `part`
+ * messages followed by its `write` (the last slice): the worker stores them as one batch, answered
+ * once. `abort` ends a write whose parts could not all be sent; the worker answers it `failed`.
+ */
 export type SinkRequest =
-  { type: 'write'; id: number; records: readonly PredictionRecord[] } | { type: 'close'; id: number };
+  | { type: 'part'; id: number; records: readonly PredictionRecord[] }
+  | { type: 'write'; id: number; records: readonly PredictionRecord[] }
+  | { type: 'abort'; id: number; error: WireError }
+  | { type: 'close'; id: number };
 
 /** An error as it crosses the thread boundary. */
 export interface WireError {

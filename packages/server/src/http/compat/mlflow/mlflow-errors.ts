@@ -23,6 +23,7 @@ const MLFLOW_ERRORS: Record<ErrorCode, { status: number; errorCode: string }> = 
   // MLflow reports writes to deleted runs/experiments as INVALID_PARAMETER_VALUE, and clients rely on it.
   FAILED_PRECONDITION: { status: 400, errorCode: 'INVALID_PARAMETER_VALUE' },
   PAYLOAD_TOO_LARGE: { status: 400, errorCode: 'INVALID_PARAMETER_VALUE' },
+  RESOURCE_EXHAUSTED: { status: 429, errorCode: 'REQUEST_LIMIT_EXCEEDED' },
   UNAVAILABLE: { status: 503, errorCode: 'TEMPORARILY_UNAVAILABLE' },
   INTERNAL: { status: 500, errorCode: 'INTERNAL_ERROR' },
 };
