@@ -9,3 +9,4 @@ export * from './objects.js';
 export * from './evaluation.js';
 export * from './evaluation-api.js';
 export * from './serving.js';
+export * from './predictions.js';

@@ -274,4 +274,12 @@ export interface PredictionRecord {
   output: Record<string, unknown>;
   /** For shadow records: the id of the live prediction it shadows. */
   shadowOf?: string;
+  /** The caller's key for what was predicted (a user, a transaction): labels may join by it. */
+  entityId?: string;
+  /** Caller-supplied tags of the request (string values), for filtering the log. */
+  tags?: Record<string, string>;
+  /** The published API version the request came through, when not the model's own contract. */
+  apiVersion?: string;
+  /** The batch-scoring job that produced the record, when not online traffic. */
+  jobId?: string;
 }

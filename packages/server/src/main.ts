@@ -28,7 +28,8 @@ import { EndpointService } from './serving/endpoint-service.js';
 import { DISABLED_PREDICTION_LOG, PredictionQueue } from './serving/prediction-queue.js';
 import { ServingManager } from './serving/serving-manager.js';
 import { ServingMetrics } from './serving/serving-metrics.js';
-import { DuckDbPredictionSink } from './storage/predictions/duckdb-prediction-sink.js';
+import { DuckDbPredictionStore } from './storage/predictions/duckdb-prediction-store.js';
+import { PredictionService } from './predictions/prediction-service.js';
 import { RunArtifacts } from './tracking/run-artifacts.js';
 import { TrackingService } from './tracking/tracking-service.js';
 import { runCli } from './cli/program.js';
@@ -104,17 +105,18 @@ async function servingServices(
   registry: RegistryService,
   options: ServingStageOptions = {},
 ): Promise<ServingServices> {
-  const predictions = config.predictionLog
-    ? new PredictionQueue(
-        await DuckDbPredictionSink.openInWorker(
-          options.predictionsFile ?? join(config.dataDir, 'predictions.duckdb'),
-        ),
-        {
+  const store = config.predictionLog
+    ? await DuckDbPredictionStore.openInWorker(
+        options.predictionsFile ?? join(config.dataDir, 'predictions.duckdb'),
+      )
+    : undefined;
+  const predictions =
+    store === undefined
+      ? DISABLED_PREDICTION_LOG
+      : new PredictionQueue(store, {
           onWriteError: (err) =>
             console.error('prediction log write failed:', err instanceof Error ? err.message : err),
-        },
-      )
-    : DISABLED_PREDICTION_LOG;
+        });
   // The service and the manager know each other: changes reload the endpoint before the API answers.
   const late: { manager?: ServingManager } = {};
   const endpoints = new EndpointService({
@@ -132,6 +134,7 @@ async function servingServices(
     endpoints,
     manager,
     predictions,
+    log: new PredictionService({ store, endpoints }),
     routes: { metrics, ...definedFields({ defaultEndpoint: options.defaultEndpoint }) },
   };
 }

@@ -21,6 +21,8 @@ import { dataPlaneServer, registerServingRoutes, type ServingRouteOptions } from
 import { registerEndpointRoutes } from '../serving/endpoint-routes.js';
 import type { EndpointService } from '../serving/endpoint-service.js';
 import type { PredictionLog } from '../serving/prediction-queue.js';
+import { registerLabelRoutes, registerPredictionQueryRoutes } from '../predictions/prediction-routes.js';
+import type { PredictionService } from '../predictions/prediction-service.js';
 import type { ServingManager } from '../serving/serving-manager.js';
 
 /** Services and stores the HTTP layer exposes. */
@@ -42,6 +44,8 @@ export interface ServingServices {
   endpoints: EndpointService;
   manager: ServingManager;
   predictions: PredictionLog;
+  /** Labels in and the joined log out (the prediction log's use cases). */
+  log: PredictionService;
   /** Options of the data-plane routes (the default endpoint of a single-endpoint process). */
   routes?: ServingRouteOptions;
 }
@@ -93,12 +97,18 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
       registerRegistryRoutes(api, services.registry);
       registerWebhookRoutes(api, services.webhooks);
       if (services.evaluation !== undefined) registerEvaluationRoutes(api, services.evaluation);
-      if (services.serving !== undefined) registerEndpointRoutes(api, services.serving.endpoints);
+      if (serving !== undefined) {
+        registerEndpointRoutes(api, serving.endpoints);
+        registerPredictionQueryRoutes(api, serving.log);
+      }
     },
     { prefix: '/api/v1' },
   );
   await app.register(registerMlflowCompat(services));
-  if (serving !== undefined) registerServingRoutes(app, serving.manager, serving.routes);
+  if (serving !== undefined) {
+    registerServingRoutes(app, serving.manager, serving.routes);
+    registerLabelRoutes(app, serving.log);
+  }
   return app;
 }
 

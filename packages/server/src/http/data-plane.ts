@@ -253,6 +253,8 @@ async function slipwayPredict(
   const decoded = decodeSlipwayRequest(parseJsonBody(body));
   const input: PredictInput = { rows: decoded.rows, source: decoded.source, protocol: 'slipway', requestId };
   if (decoded.routingKey !== undefined) input.routingKey = decoded.routingKey;
+  if (decoded.entityIds !== undefined) input.entityIds = decoded.entityIds;
+  if (decoded.tags !== undefined) input.tags = decoded.tags;
   if (route.api !== undefined) {
     const result = await manager.predictApi(route.endpoint, route.api, input);
     return {

@@ -64,6 +64,12 @@ export interface PredictInput {
   routingKey?: string;
   /** Where the rows came from on the wire, so refusals name the caller's own paths. */
   source: RowSource;
+  /** The caller's entity id of each row (labels may join by it), recorded in the log. */
+  entityIds?: readonly (string | undefined)[];
+  /** The caller's tags of the request, recorded with each row. */
+  tags?: Record<string, string>;
+  /** Set by the manager: the published API version the request came through. */
+  apiVersion?: string;
 }
 
 /** What a predict call returns to its protocol adapter. */
@@ -202,7 +208,7 @@ export class ServingManager {
         const timestamp = this.now();
         const records = new Array<PredictionRecord>(count);
         for (let i = 0; i < count; i++) {
-          records[i] = record(rows[i] as InputRow, outputs[i] ?? {}, {
+          records[i] = record(rows[i] as InputRow, outputs[i] ?? {}, i, {
             predictionId: predictionIds[i] as string,
             endpoint: name,
             served,
@@ -412,7 +418,7 @@ export class ServingManager {
       byLayout.set(key, validator);
     }
     const { warnings } = validator(input.rows);
-    const adapted = { ...input, rows: adaptRows(input.rows, api.adapter) };
+    const adapted = { ...input, rows: adaptRows(input.rows, api.adapter), apiVersion: api.name };
     const result = await this.serve(name, runtime, runtime.pool.acquire(), adapted);
     return {
       ...result,
@@ -543,7 +549,7 @@ export class ServingManager {
         const timestamp = this.now();
         this.deps.predictions.offer(
           input.rows.map((row, i) => ({
-            ...record(row, outputs[i] ?? {}, {
+            ...record(row, outputs[i] ?? {}, i, {
               predictionId: this.newId(),
               endpoint: name,
               served: shadow,
@@ -582,10 +588,11 @@ export function publishedVersion(endpoint: Endpoint, apiName: string): ApiVersio
   return api;
 }
 
-/** One prediction log record. */
+/** One prediction log record, for row `index` of the request. */
 function record(
   row: InputRow,
   output: OutputRow,
+  index: number,
   at: {
     predictionId: string;
     endpoint: string;
@@ -596,7 +603,7 @@ function record(
     latencyMs: number;
   },
 ): PredictionRecord {
-  return {
+  const logged: PredictionRecord = {
     predictionId: at.predictionId,
     endpoint: at.endpoint,
     modelName: at.served.name,
@@ -610,4 +617,10 @@ function record(
     input: row,
     output,
   };
+  const request = at.input;
+  const entityId = request.entityIds?.[index];
+  if (entityId !== undefined) logged.entityId = entityId;
+  if (request.tags !== undefined) logged.tags = request.tags;
+  if (request.apiVersion !== undefined) logged.apiVersion = request.apiVersion;
+  return logged;
 }

@@ -12,3 +12,10 @@ export function refusal(run: () => unknown): SlipwayError {
   }
   throw new Error('expected a SlipwayError');
 }
+
+/** The field an INVALID_ARGUMENT refusal of `run` names; fails the test on anything else. */
+export function refusedField(run: () => unknown): string | undefined {
+  const error = refusal(run);
+  expect(error.code).toBe('INVALID_ARGUMENT');
+  return error.details.field;
+}

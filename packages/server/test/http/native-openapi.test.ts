@@ -86,6 +86,9 @@ const ROUTES: [string, string][] = [
   ['get', '/api/v1/endpoints/{name}'],
   ['patch', '/api/v1/endpoints/{name}'],
   ['delete', '/api/v1/endpoints/{name}'],
+  ['get', '/api/v1/endpoints/{name}/predictions'],
+  ['get', '/api/v1/endpoints/{name}/labels/unmatched'],
+  ['get', '/api/v1/endpoints/{name}/aggregates'],
 ];
 
 describe('GET /api/v1/openapi.json', () => {

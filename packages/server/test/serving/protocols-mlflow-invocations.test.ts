@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { SlipwayError, type ContractField, type ModelContract } from '@slipway/contracts';
+import type { ContractField, ModelContract } from '@slipway/contracts';
 import {
   decodeMlflowRequest,
   encodeMlflowResponse,
   mlflowBodyKind,
 } from '../../src/serving/protocols/mlflow-invocations.js';
 import { compileRowValidator } from '../../src/serving/validate-rows.js';
+import { refusedField } from '../helpers/refusal.js';
 
 function field(name: string, type: ContractField['type'], extra: Partial<ContractField> = {}): ContractField {
   return { name, type, nullable: false, ...extra };
@@ -28,16 +29,7 @@ const rows = [
   { a: 2, b: 'y' },
 ];
 
-function fieldOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(SlipwayError);
-    expect((error as SlipwayError).code).toBe('INVALID_ARGUMENT');
-    return (error as SlipwayError).details.field;
-  }
-  throw new Error('expected a refusal');
-}
+const fieldOf = refusedField;
 
 describe('decodeMlflowRequest: the four formats', () => {
   it('dataframe_split (with an index, ignored)', () => {

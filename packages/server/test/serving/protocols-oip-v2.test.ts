@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SlipwayError, type ContractField, type ModelContract } from '@slipway/contracts';
+import type { ContractField, ModelContract } from '@slipway/contracts';
 import {
   buildOipModelMetadata,
   datatypeAccepts,
@@ -9,6 +9,7 @@ import {
   oipDatatypeOf,
 } from '../../src/serving/protocols/oip-v2.js';
 import { compileRowValidator } from '../../src/serving/validate-rows.js';
+import { refusal, refusedField } from '../helpers/refusal.js';
 
 function field(name: string, type: ContractField['type'], extra: Partial<ContractField> = {}): ContractField {
   return { name, type, nullable: false, ...extra };
@@ -33,16 +34,7 @@ const spec: ModelContract = {
   source: 'onnx',
 };
 
-function fieldOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(SlipwayError);
-    expect((error as SlipwayError).code).toBe('INVALID_ARGUMENT');
-    return (error as SlipwayError).details.field;
-  }
-  throw new Error('expected a refusal');
-}
+const fieldOf = refusedField;
 
 describe('decodeOipRequest', () => {
   it("decodes the spec's example request (input0: UINT32 [2, 2])", () => {
@@ -239,11 +231,7 @@ describe('encodeOipOutputs', () => {
   it('refuses ragged or partly missing outputs as FAILED_PRECONDITION', () => {
     const ragged = () => encodeOipOutputs([{ p: [1, 2] }, { p: [1] }]);
     expect(ragged).toThrow(/per-row shape \[2\]/);
-    try {
-      encodeOipOutputs([{ p: 1 }, {}]);
-    } catch (error) {
-      expect((error as SlipwayError).code).toBe('FAILED_PRECONDITION');
-    }
+    expect(refusal(() => encodeOipOutputs([{ p: 1 }, {}])).code).toBe('FAILED_PRECONDITION');
     expect(() => encodeOipOutputs([{ p: 1 }, {}])).toThrow(/row 1 has no value/);
   });
 

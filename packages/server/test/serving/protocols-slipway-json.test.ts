@@ -1,19 +1,46 @@
 import { describe, expect, it } from 'vitest';
-import { SlipwayError } from '@slipway/contracts';
 import { decodeSlipwayRequest, encodeSlipwayResponse } from '../../src/serving/protocols/slipway-json.js';
+import { refusedField } from '../helpers/refusal.js';
 
-function fieldOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(SlipwayError);
-    expect((error as SlipwayError).code).toBe('INVALID_ARGUMENT');
-    return (error as SlipwayError).details.field;
-  }
-  throw new Error('expected a refusal');
-}
+const fieldOf = refusedField;
 
 describe('decodeSlipwayRequest', () => {
+  it('takes an entity id for every row or one per row, and string tags', () => {
+    const every = decodeSlipwayRequest({
+      instances: [{ a: 1 }, { a: 2 }],
+      entity_id: 'u-1',
+      tags: { src: 'app' },
+    });
+    expect(every.entityIds).toEqual(['u-1', 'u-1']);
+    expect(every.tags).toEqual({ src: 'app' });
+    const perRow = decodeSlipwayRequest({ inputs: { a: [1, 2] }, entity_ids: ['u-1', null] });
+    expect(perRow.entityIds).toEqual(['u-1', undefined]);
+    expect(decodeSlipwayRequest({ instances: [{ a: 1 }] })).not.toHaveProperty('entityIds');
+    // A tag named __proto__ (JSON.parse makes it an own key) stays a tag, never a prototype.
+    const tagged = decodeSlipwayRequest({ instances: [], tags: JSON.parse('{"__proto__":"x"}') as unknown });
+    expect(Object.getPrototypeOf(tagged.tags)).toBe(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(tagged.tags, '__proto__')?.value).toBe('x');
+  });
+
+  it.each([
+    [{ instances: [{ a: 1 }], entity_id: 'u', entity_ids: ['u'] }, 'entity_ids'],
+    [{ instances: [{ a: 1 }], entity_ids: ['u', 'v'] }, 'entity_ids'],
+    [{ instances: [{ a: 1 }, { a: 2 }], entity_ids: ['u', 7] }, 'entity_ids[1]'],
+    [{ instances: [{ a: 1 }], entity_id: '' }, 'entity_id'],
+    [{ instances: [{ a: 1 }], entity_id: 'x'.repeat(257) }, 'entity_id'],
+    [{ instances: [{ a: 1 }], tags: ['a'] }, 'tags'],
+    [{ instances: [{ a: 1 }], tags: { a: 1 } }, 'tags.a'],
+    [
+      {
+        instances: [{ a: 1 }],
+        tags: Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`k${i}`, 'v'])),
+      },
+      'tags',
+    ],
+  ])('refuses bad entity ids and tags: %j names %s', (body, field) => {
+    expect(fieldOf(() => decodeSlipwayRequest(body))).toBe(field);
+  });
+
   it('decodes instances with routing_key and parameters', () => {
     const request = decodeSlipwayRequest({
       instances: [{ a: 1 }, { a: 2 }],

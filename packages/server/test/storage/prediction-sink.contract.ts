@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import type { PredictionRecord } from '@slipway/contracts';
+import type { LabelRecord, PredictionRecord } from '@slipway/contracts';
 import { describe, expect, it } from 'vitest';
 import { PredictionQueue } from '../../src/serving/prediction-queue.js';
 import type { PredictionSink } from '../../src/serving/prediction-sink.js';
@@ -212,4 +212,16 @@ export function predictionSinkContract(
       expect(row).toEqual({ n: 3000n, ok: true });
     });
   });
+}
+
+/** A label keyed by prediction id, numbered `index`, received at `receivedAt`. */
+export function label(index: number, overrides: Partial<LabelRecord> = {}): LabelRecord {
+  return {
+    labelId: `l-${String(index).padStart(3, '0')}`,
+    endpoint: 'bikes',
+    predictionId: `p-${index}`,
+    value: index * 2,
+    receivedAt: 1_700_000_100_000 + index,
+    ...overrides,
+  };
 }

@@ -5,19 +5,45 @@
  * Request: exactly one of
  * - `{"instances": [{"col": value, ...}, ...]}` (row objects), or
  * - `{"inputs": {"col": [v0, v1, ...], ...}}` (columns of equal length),
- * plus optional `"routing_key"` (string: sticky canary assignment) and `"parameters"` (object).
+ * plus optional `"routing_key"` (string: sticky canary assignment), `"parameters"` (object),
+ * `"entity_id"` (string, for every row) or `"entity_ids"` (one string or null per row): the caller's
+ * key that delayed labels may join by, and `"tags"` (object of strings) recorded in the log.
  * Anything else is refused as INVALID_ARGUMENT naming the field.
  */
 import { invalidArgument, type TrafficArm, type ValidationWarning } from '@slipway/contracts';
 import type { InputRow, OutputRow } from '../../runtimes/runtime.js';
-import { describe, isPlainObject, refuseUnknownKeys, rowsFromColumns, type DecodedRows } from './common.js';
+import {
+  describe,
+  isPlainObject,
+  refuseUnknownKeys,
+  rowsFromColumns,
+  setField,
+  type DecodedRows,
+} from './common.js';
 
-const REQUEST_KEYS = ['instances', 'inputs', 'routing_key', 'parameters'] as const;
+const REQUEST_KEYS = [
+  'instances',
+  'inputs',
+  'routing_key',
+  'parameters',
+  'entity_id',
+  'entity_ids',
+  'tags',
+] as const;
+
+/** Longest entity id, tag key or tag value accepted (they are stored with every row). */
+const MAX_KEY_LENGTH = 256;
+
+/** Most tags on one request. */
+const MAX_TAGS = 32;
 
 /** A decoded Slipway predict request. */
 export interface SlipwayPredictRequest extends DecodedRows {
   routingKey?: string;
   parameters?: Record<string, unknown>;
+  /** One entity id (or undefined) per row. */
+  entityIds?: (string | undefined)[];
+  tags?: Record<string, string>;
 }
 
 /**
@@ -30,6 +56,7 @@ export function decodeSlipwayRequest(body: unknown): SlipwayPredictRequest {
   }
   refuseUnknownKeys(body, REQUEST_KEYS, '', 'a predict request');
   const { instances, inputs, routing_key: routingKey, parameters } = body;
+  const { entity_id: entityId, entity_ids: entityIds, tags } = body;
   if (instances !== undefined && inputs !== undefined) {
     throw invalidArgument('inputs', 'Send either instances (rows) or inputs (columns), not both');
   }
@@ -63,7 +90,67 @@ export function decodeSlipwayRequest(body: unknown): SlipwayPredictRequest {
     }
     request.parameters = parameters;
   }
+  const ids = decodeEntityIds(entityId, entityIds, request.rows.length);
+  if (ids !== undefined) request.entityIds = ids;
+  if (tags !== undefined) request.tags = decodeTags(tags);
   return request;
+}
+
+/** `entity_id` for every row, or `entity_ids` one per row (null: none); not both. */
+function decodeEntityIds(
+  single: unknown,
+  perRow: unknown,
+  rowCount: number,
+): (string | undefined)[] | undefined {
+  if (single !== undefined && perRow !== undefined) {
+    throw invalidArgument(
+      'entity_ids',
+      'Send either entity_id (every row) or entity_ids (per row), not both',
+    );
+  }
+  if (single !== undefined) {
+    checkKey(single, 'entity_id');
+    return new Array<string>(rowCount).fill(single as string);
+  }
+  if (perRow === undefined) return undefined;
+  if (!Array.isArray(perRow) || perRow.length !== rowCount) {
+    throw invalidArgument(
+      'entity_ids',
+      `entity_ids must be a list with one id (or null) per row, ${rowCount} here, got ${describe(perRow)}`,
+    );
+  }
+  return perRow.map((id: unknown, i) => {
+    if (id === null) return undefined;
+    checkKey(id, `entity_ids[${i}]`);
+    return id as string;
+  });
+}
+
+function decodeTags(tags: unknown): Record<string, string> {
+  if (!isPlainObject(tags))
+    throw invalidArgument('tags', `tags must be an object of strings, got ${describe(tags)}`);
+  const entries = Object.entries(tags);
+  if (entries.length > MAX_TAGS)
+    throw invalidArgument('tags', `At most ${MAX_TAGS} tags, got ${entries.length}`);
+  const decoded: Record<string, string> = {};
+  for (const [key, value] of entries) {
+    if (key.length === 0 || key.length > MAX_KEY_LENGTH) {
+      throw invalidArgument('tags', `Tag keys must be 1-${MAX_KEY_LENGTH} characters`);
+    }
+    checkKey(value, `tags.${key}`);
+    setField(decoded, key, value);
+  }
+  return decoded;
+}
+
+/** A non-empty string of at most MAX_KEY_LENGTH characters. */
+function checkKey(value: unknown, field: string): void {
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_KEY_LENGTH) {
+    throw invalidArgument(
+      field,
+      `${field} must be a string of 1-${MAX_KEY_LENGTH} characters, got ${describe(value)}`,
+    );
+  }
 }
 
 function rowsFromInstances(instances: unknown): InputRow[] {

@@ -1,49 +1,70 @@
 /**
- * A prediction sink that runs the DuckDB sink in a `worker_threads` Worker, so the serving
+ * A prediction store that runs the DuckDB store in a `worker_threads` Worker, so the serving
  * process's main thread spends nothing on the prediction log but handing each batch over
  * (`postMessage`, a structured clone of the records). JSON serialisation of inputs and outputs,
- * the appender calls and the transaction all happen in the worker (prediction-sink-worker.ts).
+ * the appender calls and the transaction all happen in the worker (prediction-store-worker.ts).
+ * The other methods (labels, queries, aggregates, retention) are `call` requests answered with
+ * their result; they are posted through the same ordered outbox as writes and the worker's store
+ * runs its operations in arrival order, so a read sees every write called before it.
  *
- * Durability rule (unchanged from `DuckDbPredictionSink`): `write()` resolves only once the
- * worker reports that its sink's write resolved, i.e. the batch is committed to DuckDB's
+ * Durability rule (unchanged from `DuckDbPredictionStore`): `write()` resolves only once the
+ * worker reports that its store's write resolved, i.e. the batch is committed to DuckDB's
  * write-ahead log. A rejection means none of the batch may be assumed stored; that includes
  * every write pending when the worker dies (one of them may have been committed just before:
  * a retry then stores it twice, never loses it).
  *
- * Failure: an error of one batch rejects that write only. A worker that crashes (uncaught error,
- * unexpected exit) rejects every pending write and every later one; `close()` then only reaps it.
+ * Failure: an error of one request rejects that request only (a `SlipwayError` arrives as one).
+ * A worker that crashes (uncaught error, unexpected exit) rejects every pending request and every
+ * later one; `close()` then only reaps it.
  *
- * The worker entry: by default `prediction-sink-worker.js` next to this module, i.e. the compiled
+ * The worker entry: by default `prediction-store-worker.js` next to this module, i.e. the compiled
  * file in `dist`. Node cannot run the TypeScript source in a worker by itself, so tests that run
  * the source pass `workerUrl` (a bootstrap that registers a TypeScript loader first).
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { PredictionRecord } from '@slipway/contracts';
-import type { PredictionSink } from '../../serving/prediction-sink.js';
+import type {
+  AggregateBucket,
+  AggregateRequest,
+  LabelRecord,
+  LabelWriteResult,
+  PredictionPage,
+  PredictionPageRequest,
+  PredictionRecord,
+  UnmatchedLabelPage,
+} from '@slipway/contracts';
+import type { PredictionStore, UnmatchedLabelRequest } from '../../predictions/prediction-store.js';
 import { fromWireError, toWireError } from './worker-protocol.js';
-import type { SinkRequest, SinkResponse, SinkWorkerData } from './worker-protocol.js';
+import type {
+  SinkRequest,
+  SinkResponse,
+  SinkWorkerData,
+  StoreCall,
+  StoreMethod,
+  StoreResult,
+} from './worker-protocol.js';
 
 /** The compiled worker entry beside this module (absent when this module runs from TypeScript source). */
-const DEFAULT_WORKER_URL = new URL('./prediction-sink-worker.js', import.meta.url);
+const DEFAULT_WORKER_URL = new URL('./prediction-store-worker.js', import.meta.url);
 
 /** Most records one message carries; about a third of a millisecond of structured cloning. */
 const WRITE_SLICE = 256;
 
-/** Options of `WorkerPredictionSink.open`. */
-export interface WorkerPredictionSinkOptions {
-  /** The worker's entry module; the compiled `prediction-sink-worker.js` beside this one unless given. */
+/** Options of `WorkerPredictionStore.open`. */
+export interface WorkerPredictionStoreOptions {
+  /** The worker's entry module; the compiled `prediction-store-worker.js` beside this one unless given. */
   workerUrl?: URL;
 }
 
 interface Pending {
-  resolve: () => void;
+  /** Takes the worker's `result` value (`undefined` for `done`). */
+  resolve: (value: unknown) => void;
   reject: (error: Error) => void;
 }
 
-/** Stores predictions through a DuckDB sink in a worker thread; open one with `WorkerPredictionSink.open`. */
-export class WorkerPredictionSink implements PredictionSink {
+/** Stores predictions through a DuckDB store in a worker thread; open one with `WorkerPredictionStore.open`. */
+export class WorkerPredictionStore implements PredictionStore {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   /** Resolves once every request so far has been posted whole (see `enqueue`). */
@@ -57,12 +78,12 @@ export class WorkerPredictionSink implements PredictionSink {
   private constructor(private readonly worker: Worker) {
     worker.on('message', (message: SinkResponse) => this.onMessage(message));
     worker.on('error', (error) =>
-      this.die(new Error(`The prediction sink worker crashed: ${error.message}`)),
+      this.die(new Error(`The prediction store worker crashed: ${error.message}`)),
     );
     worker.on('messageerror', (error) =>
-      this.die(new Error(`The prediction sink worker sent an unreadable message: ${error.message}`)),
+      this.die(new Error(`The prediction store worker sent an unreadable message: ${error.message}`)),
     );
-    worker.on('exit', (code) => this.die(new Error(`The prediction sink worker exited (code ${code})`)));
+    worker.on('exit', (code) => this.die(new Error(`The prediction store worker exited (code ${code})`)));
     // An idle worker must not keep the process alive (like the timers of PredictionQueue); it is
     // referenced only while a request is outstanding.
     worker.unref();
@@ -74,7 +95,10 @@ export class WorkerPredictionSink implements PredictionSink {
   }
 
   /** Starts a worker that opens (creating if missing) the database at `path`; `:memory:` for tests. */
-  static async open(path: string, options: WorkerPredictionSinkOptions = {}): Promise<WorkerPredictionSink> {
+  static async open(
+    path: string,
+    options: WorkerPredictionStoreOptions = {},
+  ): Promise<WorkerPredictionStore> {
     const workerData: SinkWorkerData = { path };
     const worker = new Worker(options.workerUrl ?? DEFAULT_WORKER_URL, { workerData });
     try {
@@ -90,24 +114,44 @@ export class WorkerPredictionSink implements PredictionSink {
         };
         const onError = (error: Error): void => done(error);
         const onExit = (code: number): void =>
-          done(new Error(`The prediction sink worker exited (code ${code}) before it was ready`));
+          done(new Error(`The prediction store worker exited (code ${code}) before it was ready`));
         worker.on('message', onMessage).on('error', onError).on('exit', onExit);
       });
     } catch (error) {
       await worker.terminate();
       throw error;
     }
-    return new WorkerPredictionSink(worker);
+    return new WorkerPredictionStore(worker);
   }
 
   /** Hands `records` to the worker; resolves once it committed them (durable), rejects with nothing stored. */
   write(records: readonly PredictionRecord[]): Promise<void> {
     if (this.unusable) return Promise.reject(this.unusable);
     if (records.length === 0) return Promise.resolve();
-    return this.enqueue((id, settle) => this.postSliced(id, records, settle));
+    return this.enqueue<void>((id, settle) => this.postSliced(id, records, settle));
   }
 
-  /** Closes the worker's sink after the writes under way (it checkpoints), then ends the worker. */
+  writeLabels(labels: readonly LabelRecord[]): Promise<LabelWriteResult> {
+    return this.call('writeLabels', [labels]);
+  }
+
+  queryPredictions(request: PredictionPageRequest): Promise<PredictionPage> {
+    return this.call('queryPredictions', [request]);
+  }
+
+  unmatchedLabels(request: UnmatchedLabelRequest): Promise<UnmatchedLabelPage> {
+    return this.call('unmatchedLabels', [request]);
+  }
+
+  aggregate(request: AggregateRequest): Promise<AggregateBucket[]> {
+    return this.call('aggregate', [request]);
+  }
+
+  deleteBefore(before: number): Promise<number> {
+    return this.call('deleteBefore', [before]);
+  }
+
+  /** Closes the worker's store after the requests under way (it checkpoints), then ends the worker. */
   close(): Promise<void> {
     this.closing ??= this.shutDown();
     return this.closing;
@@ -116,28 +160,37 @@ export class WorkerPredictionSink implements PredictionSink {
   private async shutDown(): Promise<void> {
     const crashed = this.unusable !== undefined;
     // Writes from now on are refused here; those already posted are answered before the close.
-    this.unusable ??= new Error('The prediction sink is closed');
+    this.unusable ??= new Error('The prediction store is closed');
     try {
-      if (!crashed) await this.request((id) => ({ type: 'close', id }));
+      if (!crashed) await this.request<void>((id) => ({ type: 'close', id }));
     } finally {
       await this.worker.terminate();
     }
   }
 
-  private request(build: (id: number) => SinkRequest): Promise<void> {
-    return this.enqueue((id, settle) => {
+  private request<T>(build: (id: number) => SinkRequest): Promise<T> {
+    return this.enqueue<T>((id, settle) => {
       this.post(build(id), settle);
     });
+  }
+
+  /** Runs store method `method` in the worker, after every request before it; resolves with its result. */
+  private call<M extends StoreMethod>(
+    method: M,
+    args: Parameters<PredictionStore[M]>,
+  ): Promise<StoreResult<M>> {
+    if (this.unusable) return Promise.reject(this.unusable);
+    return this.request<StoreResult<M>>((id) => ({ type: 'call', id, method, args }) as StoreCall);
   }
 
   /**
    * Registers an answer for a new request id and runs `send` after every earlier request has been
    * posted whole, so a write sent in slices is never interleaved with the next request.
    */
-  private enqueue(send: (id: number, settle: Pending) => Promise<void> | void): Promise<void> {
+  private enqueue<T>(send: (id: number, settle: Pending) => Promise<void> | void): Promise<T> {
     const id = this.nextId++;
-    return new Promise<void>((resolve, reject) => {
-      const settle: Pending = { resolve, reject };
+    return new Promise<T>((resolve, reject) => {
+      const settle: Pending = { resolve: (value) => resolve(value as T), reject };
       this.outbox = this.outbox
         .then(async () => {
           // A worker that died while this waited its turn answers nothing more.
@@ -194,12 +247,13 @@ export class WorkerPredictionSink implements PredictionSink {
   }
 
   private onMessage(message: SinkResponse): void {
-    if (message.type !== 'done' && message.type !== 'failed') return;
+    if (message.type !== 'done' && message.type !== 'result' && message.type !== 'failed') return;
     const waiter = this.pending.get(message.id);
     if (!waiter) return;
     this.pending.delete(message.id);
     if (this.pending.size === 0) this.worker.unref();
-    if (message.type === 'done') waiter.resolve();
+    if (message.type === 'done') waiter.resolve(undefined);
+    else if (message.type === 'result') waiter.resolve(message.value);
     else waiter.reject(fromWireError(message.error));
   }
 

@@ -1,0 +1,132 @@
+/**
+ * The prediction log end to end on a real socket: predictions served with entity ids and tags,
+ * labels by prediction id and by entity, the joined log, the unmatched set, and aggregates.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type {
+  AggregateBucket,
+  LoggedPrediction,
+  PredictionPage,
+  UnmatchedLabelPage,
+} from '@slipway/contracts';
+import { nativeApi } from '../helpers/native-api.js';
+import { startTestPlatform, type TestPlatform } from '../helpers/test-platform.js';
+
+let platform: TestPlatform;
+const api = nativeApi(() => platform.app);
+
+async function post(path: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`${platform.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+async function get<T>(path: string): Promise<T> {
+  const res = await fetch(`${platform.url}/api/v1${path}`);
+  expect(res.status, path).toBe(200);
+  return (await res.json()) as T;
+}
+
+/** Waits for the queue's next flush (every second) to have written `count` predictions. */
+async function logged(count: number): Promise<LoggedPrediction[]> {
+  let page: PredictionPage = { predictions: [] };
+  await expect
+    .poll(
+      async () => {
+        page = await get<PredictionPage>('/endpoints/churn/predictions?limit=1000');
+        return page.predictions.length;
+      },
+      { timeout: 10_000, interval: 100 },
+    )
+    .toBe(count);
+  return page.predictions;
+}
+
+let ids: string[] = [];
+
+beforeAll(async () => {
+  platform = await startTestPlatform({ listen: true });
+  const spec = { kind: 'rules', rules: [{ when: 'tenure < 12', then: 1 }], default: 0 };
+  const contract = {
+    inputs: { kind: 'columns', fields: [{ name: 'tenure', type: 'float64', nullable: false }] },
+    outputs: { kind: 'columns', fields: [{ name: 'prediction', type: 'int64', nullable: false }] },
+    source: 'declared',
+  };
+  expect((await api('POST', '/baselines', { name: 'churn', spec, contract })).status).toBe(200);
+  const created = await api('POST', '/endpoints', { name: 'churn', model: { name: 'churn', version: '1' } });
+  expect(created.status).toBe(201);
+  const served = await post('/v1/endpoints/churn/predict', {
+    instances: [{ tenure: 3 }, { tenure: 30 }, { tenure: 5 }],
+    entity_ids: ['u-1', 'u-2', null],
+    tags: { source: 'app' },
+  });
+  expect(served.status).toBe(200);
+  ids = served.body['prediction_ids'] as string[];
+});
+afterAll(async () => {
+  await platform.close();
+});
+
+describe('the prediction log', () => {
+  it('records entity ids and tags with each prediction', async () => {
+    const byId = new Map((await logged(3)).map((p) => [p.predictionId, p]));
+    expect(byId.get(ids[0] ?? '')).toMatchObject({
+      entityId: 'u-1',
+      tags: { source: 'app' },
+      output: { prediction: 1 },
+    });
+    expect(byId.get(ids[2] ?? '')).not.toHaveProperty('entityId');
+    const tagged = await get<PredictionPage>('/endpoints/churn/predictions?tag=source:app&entityId=u-2');
+    expect(tagged.predictions.map((p) => p.predictionId)).toEqual([ids[1]]);
+  });
+
+  it('joins labels by prediction id and by entity, keeps unmatched ones visible, and aggregates', async () => {
+    const byId = await post('/v1/endpoints/churn/labels', {
+      labels: [
+        { prediction_id: ids[0], label: 1 },
+        { prediction_id: 'not-logged-yet', label: 0 },
+      ],
+    });
+    expect(byId).toEqual({ status: 200, body: { stored: 2, matched: 1, unmatched: 1 } });
+    const byEntity = await post('/v1/endpoints/churn/labels', { entity_id: 'u-2', label: 1 });
+    expect(byEntity.body).toEqual({ stored: 1, matched: 1, unmatched: 0 });
+
+    const labelled = await get<PredictionPage>('/endpoints/churn/predictions?labelled=true');
+    const labels = new Map(labelled.predictions.map((p) => [p.predictionId, p.label?.value]));
+    expect(labels).toEqual(
+      new Map([
+        [ids[0], 1],
+        [ids[1], 1],
+      ]),
+    );
+    const unmatched = await get<UnmatchedLabelPage>('/endpoints/churn/labels/unmatched');
+    expect(unmatched.total).toBe(1);
+    expect(unmatched.labels[0]).toMatchObject({ predictionId: 'not-logged-yet', value: 0, source: 'api' });
+
+    const now = Date.now();
+    const { buckets } = await get<{ buckets: AggregateBucket[] }>(
+      `/endpoints/churn/aggregates?from=${now - 3_600_000}&to=${now + 60_000}&bucket=1d&predictionField=prediction`,
+    );
+    const total = buckets.reduce((n, b) => n + b.count, 0);
+    expect(total).toBe(3);
+    expect(buckets.reduce((n, b) => n + b.labelled, 0)).toBe(2);
+  });
+
+  it('refuses bad labels naming the field, too many labels, and unknown endpoints', async () => {
+    const bad = await post('/v1/endpoints/churn/labels', { labels: [{ prediction_id: 'x', label: [1] }] });
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatchObject({
+      error: { code: 'INVALID_ARGUMENT', details: { field: 'labels[0].label' } },
+    });
+    const many = Array.from({ length: 10_001 }, (_, i) => ({ prediction_id: `p-${i}`, label: 0 }));
+    const tooMany = await post('/v1/endpoints/churn/labels', { labels: many });
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.body).toMatchObject({ error: { details: { field: 'labels' } } });
+    expect((await post('/v1/endpoints/nope/labels', { prediction_id: 'x', label: 1 })).status).toBe(404);
+    const missing = await fetch(`${platform.url}/api/v1/endpoints/nope/predictions`);
+    expect(missing.status).toBe(404);
+  });
+});
