@@ -127,3 +127,34 @@ export interface AggregateBucket {
   accuracy?: number;
   mae?: number;
 }
+
+/** File formats an export of the log can be written in. */
+export const EXPORT_FORMATS = ['parquet', 'csv', 'jsonl'] as const;
+/** A file format of an export. */
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+/**
+ * The columns of an exported log, in order: one row per prediction, oldest first, with the label
+ * that won for it (empty when none). `tags`, `input`, `output` and `label` are JSON text.
+ */
+export const EXPORT_COLUMNS = [
+  'prediction_id',
+  'endpoint',
+  'model_name',
+  'model_version',
+  'arm',
+  'protocol',
+  'timestamp',
+  'latency_ms',
+  'request_id',
+  'entity_id',
+  'shadow_of',
+  'api_version',
+  'job_id',
+  'tags',
+  'input',
+  'output',
+  'label',
+  'label_received_at',
+  'label_delay_ms',
+] as const;

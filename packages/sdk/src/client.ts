@@ -1,4 +1,4 @@
-/** The SDK entry point: one client per server, grouping experiments, runs, artifacts, the model registry, evaluations, baselines and serving endpoints. */
+/** The SDK entry point: one client per server, grouping experiments, runs, artifacts, the model registry, evaluations, baselines, serving endpoints and the prediction log. */
 import type { StringMap } from '@slipway/contracts';
 import { ArtifactsApi } from './artifacts.js';
 import { BaselinesApi } from './baselines.js';
@@ -6,6 +6,7 @@ import { EndpointsApi } from './endpoints.js';
 import { EvaluationsApi } from './evaluations.js';
 import { ExperimentsApi } from './experiments.js';
 import { ModelsApi } from './models.js';
+import { PredictionsApi } from './predictions.js';
 import { RunLogger, type RunLoggerOptions } from './run-logger.js';
 import { RunsApi } from './runs.js';
 import { Transport, type TransportOptions } from './transport.js';
@@ -41,6 +42,8 @@ export class SlipwayClient {
   readonly baselines: BaselinesApi;
   /** Serving endpoints (control plane) and `predict` (data plane). */
   readonly endpoints: EndpointsApi;
+  /** The prediction log: logged predictions with their labels, aggregates, and label submission. */
+  readonly predictions: PredictionsApi;
 
   constructor(options: SlipwayClientOptions) {
     const http = new Transport(options);
@@ -51,6 +54,7 @@ export class SlipwayClient {
     this.evaluations = new EvaluationsApi(http);
     this.baselines = new BaselinesApi(http);
     this.endpoints = new EndpointsApi(http, options);
+    this.predictions = new PredictionsApi(http, options);
   }
 
   /** Creates a run and returns a logger that batches metrics, params and tags client-side. */

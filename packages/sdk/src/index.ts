@@ -43,6 +43,17 @@ export {
   type PredictResponse,
   type PredictRow,
 } from './endpoints.js';
+export {
+  PredictionsApi,
+  MAX_LABELS_PER_CALL,
+  type AggregateOptions,
+  type LabelSubmission,
+  type PredictionIterateOptions,
+  type PredictionQueryFilter,
+  type PredictionQueryOptions,
+  type TimeInput,
+  type UnmatchedLabelsOptions,
+} from './predictions.js';
 export { RunLogger, LOG_BATCH_LIMITS, type RunLoggerOptions } from './run-logger.js';
 export { Paginated, type PageOf } from './paginated.js';
 export { USER_HEADER, type FetchLike, type TransportOptions } from './transport.js';
@@ -75,6 +86,15 @@ export {
   type TrafficArm,
   type UpdateEndpointRequest,
   type ValidationWarning,
+  type AggregateBucket,
+  type JoinedLabel,
+  type LabelRecord,
+  type LabelValue,
+  type LabelWriteResult,
+  type LoggedPrediction,
+  type PredictionPage,
+  type PredictionRecord,
+  type UnmatchedLabelPage,
   type CreateEvaluationRequest,
   type DatasetRef,
   type EvaluatedModelRef,

@@ -22,6 +22,11 @@ export interface SlipwayConfig {
   logLevel: string | false;
   /** Whether served predictions are logged (on by default; off only for benchmarks and tests). */
   predictionLog: boolean;
+  /**
+   * Where the prediction log lives: `duckdb:<file>`, or `postgresql://...` (optionally with
+   * `?schema=NAME`) shared by every serving process; absent: the embedded DuckDB file of the process.
+   */
+  predictionLogUri?: string;
 }
 
 /** S3 settings Slipway reads itself; ignored unless the artifacts URI is `s3://`. */
@@ -45,6 +50,7 @@ export interface ConfigFlags {
   s3ForcePathStyle?: string | boolean;
   /** `on`/`off` (or a boolean): log served predictions. */
   predictionLog?: string | boolean;
+  predictionLogUri?: string;
 }
 
 /** Environment variables read by the platform. */
@@ -58,6 +64,7 @@ export const ENV_VARS = {
   s3EndpointUrl: 'SLIPWAY_S3_ENDPOINT_URL',
   s3ForcePathStyle: 'SLIPWAY_S3_FORCE_PATH_STYLE',
   predictionLog: 'SLIPWAY_PREDICTION_LOG',
+  predictionLogUri: 'SLIPWAY_PREDICTION_LOG_URI',
 } as const;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent', 'off'];
@@ -80,6 +87,10 @@ export function loadConfig(
   checkScheme('backend-store-uri', backendStoreUri, ['sqlite:', 'postgresql:', 'postgres:']);
   checkScheme('artifacts-uri', artifactsUri, ['file:', 's3://']);
   if (artifactsUri.startsWith('s3://')) parseS3Uri(artifactsUri); // a malformed URI fails at startup, not on first upload
+  const predictionLogUri = pick('predictionLogUri');
+  if (predictionLogUri !== undefined) {
+    checkScheme('prediction-log-uri', predictionLogUri, ['duckdb:', 'postgresql:', 'postgres:']);
+  }
   const logLevel = pick('logLevel') ?? 'off';
   if (!LOG_LEVELS.includes(logLevel)) {
     throw invalidArgument(
@@ -99,6 +110,7 @@ export function loadConfig(
     },
     logLevel: logLevel === 'off' ? false : logLevel,
     predictionLog: parseSwitch('prediction-log', pick('predictionLog') ?? 'on'),
+    ...(predictionLogUri === undefined ? {} : { predictionLogUri }),
   };
 }
 

@@ -30,6 +30,7 @@ import { ServingManager } from './serving/serving-manager.js';
 import { ServingMetrics } from './serving/serving-metrics.js';
 import { DuckDbPredictionStore } from './storage/predictions/duckdb-prediction-store.js';
 import { PredictionService } from './predictions/prediction-service.js';
+import type { PredictionStore } from './predictions/prediction-store.js';
 import { RunArtifacts } from './tracking/run-artifacts.js';
 import { TrackingService } from './tracking/tracking-service.js';
 import { runCli } from './cli/program.js';
@@ -106,7 +107,8 @@ async function servingServices(
   options: ServingStageOptions = {},
 ): Promise<ServingServices> {
   const store = config.predictionLog
-    ? await DuckDbPredictionStore.openInWorker(
+    ? await openPredictionStore(
+        config.predictionLogUri,
         options.predictionsFile ?? join(config.dataDir, 'predictions.duckdb'),
       )
     : undefined;
@@ -135,8 +137,28 @@ async function servingServices(
     manager,
     predictions,
     log: new PredictionService({ store, endpoints }),
-    routes: { metrics, ...definedFields({ defaultEndpoint: options.defaultEndpoint }) },
+    routes: {
+      metrics,
+      predictionLog: () => predictions.stats(),
+      ...definedFields({ defaultEndpoint: options.defaultEndpoint }),
+    },
   };
+}
+
+/**
+ * The prediction log a URI names: `postgresql://...` (its `schema` query parameter, default
+ * `public`, is Slipway's, not the driver's), `duckdb:<file>`, or without a URI the process's own
+ * DuckDB file. The PostgreSQL driver loads only when used.
+ */
+async function openPredictionStore(uri: string | undefined, defaultFile: string): Promise<PredictionStore> {
+  if (uri === undefined) return DuckDbPredictionStore.openInWorker(defaultFile);
+  if (uri.startsWith('duckdb:'))
+    return DuckDbPredictionStore.openInWorker(uri.slice('duckdb:'.length) || defaultFile);
+  const url = new URL(uri);
+  const schema = url.searchParams.get('schema') ?? 'public';
+  url.searchParams.delete('schema');
+  const { PostgresPredictionStore } = await import('./storage/predictions/postgres-prediction-store.js');
+  return PostgresPredictionStore.open({ connectionString: url.toString(), schema });
 }
 
 /** The evaluation stage's services, on the shared stores. */

@@ -24,6 +24,16 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ predictionLog: 'maybe' }, {}, '/h')).toThrow(/prediction-log/);
   });
 
+  it('takes a prediction log URI for DuckDB or PostgreSQL by flag or env, and refuses other schemes', () => {
+    expect(loadConfig({}, {}, '/h')).not.toHaveProperty('predictionLogUri');
+    const pg = 'postgresql://db/slipway?schema=log';
+    expect(loadConfig({}, { SLIPWAY_PREDICTION_LOG_URI: pg }, '/h').predictionLogUri).toBe(pg);
+    expect(loadConfig({ predictionLogUri: 'duckdb:/x.duckdb' }, {}, '/h').predictionLogUri).toBe(
+      'duckdb:/x.duckdb',
+    );
+    expect(() => loadConfig({ predictionLogUri: 'clickhouse://x' }, {}, '/h')).toThrow(/prediction-log-uri/);
+  });
+
   it('lets flags override env vars and env vars override defaults', () => {
     const env = { SLIPWAY_PORT: '7000', SLIPWAY_DATA_DIR: '/data', SLIPWAY_LOG_LEVEL: 'info' };
     const fromEnv = loadConfig({}, env, '/home/ada');

@@ -12,6 +12,8 @@ import { registerModelsCommands } from './models-command.js';
 import { registerBaselinesCommands } from './baselines-command.js';
 import { registerEvalCommand } from './eval-command.js';
 import { registerEndpointsCommands } from './endpoints-command.js';
+import { registerPredictionsCommands } from './predictions-command.js';
+import { registerLabelsCommands } from './labels-command.js';
 import { registerServeCommand } from './serve-command.js';
 
 /** Side effects the CLI needs, injected by main.ts. */
@@ -35,6 +37,8 @@ export function buildProgram(deps: CliDeps): Command {
   registerBaselinesCommands(program, deps);
   registerEvalCommand(program, deps);
   registerEndpointsCommands(program, deps);
+  registerPredictionsCommands(program, deps);
+  registerLabelsCommands(program, deps);
   registerServeCommand(program, deps);
   return program;
 }

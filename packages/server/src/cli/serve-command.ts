@@ -74,6 +74,10 @@ export function registerServeCommand(program: Command, deps: ServeDeps): void {
     .option('--s3-force-path-style', 'path-style S3 addressing (env SLIPWAY_S3_FORCE_PATH_STYLE)')
     .option('--log-level <level>', 'request log level: info, debug, ... or off (env SLIPWAY_LOG_LEVEL)')
     .option('--prediction-log <on|off>', 'log served predictions (env SLIPWAY_PREDICTION_LOG, default on)')
+    .option(
+      '--prediction-log-uri <uri>',
+      'a prediction log shared by every replica: postgresql://...[?schema=NAME] (env SLIPWAY_PREDICTION_LOG_URI)',
+    )
     .action(async (flags: ServeFlags) => {
       const env = deps.env ?? process.env;
       const { endpoint, predictionsFile, ...configFlags } = flags;

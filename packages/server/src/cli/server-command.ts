@@ -27,6 +27,10 @@ export function registerServerCommand(program: Command, deps: CliDeps): void {
       '--prediction-log <on|off>',
       'log served predictions to <data-dir>/predictions.duckdb (env SLIPWAY_PREDICTION_LOG, default on)',
     )
+    .option(
+      '--prediction-log-uri <uri>',
+      'the prediction log: duckdb:<file> or postgresql://...[?schema=NAME] (env SLIPWAY_PREDICTION_LOG_URI)',
+    )
     .action(async (flags: ConfigFlags) => {
       const config = loadConfig(flags, deps.env ?? process.env, homedir());
       const platform = await deps.startPlatform(config);

@@ -11,6 +11,7 @@ import { createDataPlane, type DataPlaneOptions } from './data-plane.js';
 import { toSlipwayError } from './error-mapping.js';
 import { buildOipModelMetadata } from '../serving/protocols/oip-v2.js';
 import type { ServingManager } from '../serving/serving-manager.js';
+import type { PredictionQueueStats } from '../serving/prediction-queue.js';
 import type { ServingMetrics } from '../serving/serving-metrics.js';
 
 /** Options of the data plane. */
@@ -19,6 +20,8 @@ export interface ServingRouteOptions {
   defaultEndpoint?: string;
   /** Request metrics, rendered at `GET /metrics`. */
   metrics?: ServingMetrics;
+  /** The prediction log's counters: a failing log store makes `/readyz` fail (data is being held back). */
+  predictionLog?: () => PredictionQueueStats;
 }
 
 interface NameParams {
@@ -89,9 +92,15 @@ function registerOperations(
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     const name = options.defaultEndpoint;
-    const ready = manager.acceptingRequests() && (name === undefined || manager.isLoaded(name));
+    const log = options.predictionLog?.();
+    const logFailing = log?.failing === true;
+    const ready =
+      manager.acceptingRequests() && (name === undefined || manager.isLoaded(name)) && !logFailing;
     void reply.status(ready ? 200 : 503);
-    return { ready };
+    // A broken or full log store is said, not hidden: predictions queue (then drop, counted) meanwhile.
+    return logFailing
+      ? { ready, predictionLog: { failing: true, lastError: log?.lastError ?? '' } }
+      : { ready };
   });
   const metrics = options.metrics;
   if (metrics !== undefined) {

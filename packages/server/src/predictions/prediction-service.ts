@@ -17,7 +17,7 @@ import {
   type UnmatchedLabelPage,
 } from '@slipway/contracts';
 import type { EndpointService } from '../serving/endpoint-service.js';
-import type { PredictionStore, UnmatchedLabelRequest } from './prediction-store.js';
+import type { ExportRequest, PredictionStore, UnmatchedLabelRequest } from './prediction-store.js';
 
 /** Most labels one call may carry. */
 export const MAX_LABELS_PER_CALL = 10_000;
@@ -86,6 +86,11 @@ export class PredictionService {
   async aggregate(request: AggregateRequest): Promise<AggregateBucket[]> {
     checkAggregateRange(request);
     return (await this.storeFor(request.endpoint)).aggregate(request);
+  }
+
+  /** Writes the filtered, joined log of the endpoint to `path` on this machine. */
+  async exportTo(request: ExportRequest): Promise<{ rows: number }> {
+    return (await this.storeFor(request.endpoint)).exportWindow(request);
   }
 
   private async storeFor(endpoint: string): Promise<PredictionStore> {

@@ -14,6 +14,8 @@
  * wins by arrival; a label that matches nothing is kept and listed as unmatched until it does.
  */
 import type {
+  ExportFormat,
+  PredictionFilter,
   AggregateBucket,
   AggregateRequest,
   LabelRecord,
@@ -31,6 +33,13 @@ export interface UnmatchedLabelRequest {
   cursor?: string;
 }
 
+/** An export of the filtered, joined log to a file on this machine. */
+export interface ExportRequest extends PredictionFilter {
+  format: ExportFormat;
+  /** A path the store may create (an existing file is replaced). */
+  path: string;
+}
+
 /** The prediction log and its labels. */
 export interface PredictionStore extends PredictionSink {
   /** Durably stores `labels` (all or none); reports how many match a logged prediction now. */
@@ -41,6 +50,8 @@ export interface PredictionStore extends PredictionSink {
   unmatchedLabels(request: UnmatchedLabelRequest): Promise<UnmatchedLabelPage>;
   /** Time-bucket aggregates over the filtered, joined log; empty buckets are left out. */
   aggregate(request: AggregateRequest): Promise<AggregateBucket[]>;
+  /** Writes the filtered, joined log to `request.path` (columns: `EXPORT_COLUMNS`); returns the row count. */
+  exportWindow(request: ExportRequest): Promise<{ rows: number }>;
   /** Deletes predictions older than `before` (ms) and labels received before it; returns predictions deleted. */
   deleteBefore(before: number): Promise<number>;
 }

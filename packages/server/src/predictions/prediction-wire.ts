@@ -4,8 +4,11 @@
  * the read routes. Every refusal is INVALID_ARGUMENT naming the caller's own field.
  */
 import {
+  EXPORT_FORMATS,
   TRAFFIC_ARMS,
   invalidArgument,
+  type ExportFormat,
+  type PredictionFilter,
   type AggregateRequest,
   type PredictionPageRequest,
   type TrafficArm,
@@ -91,6 +94,19 @@ export function decodePredictionQuery(
   };
   if (query['cursor'] !== undefined) request.cursor = String(query['cursor']);
   return request;
+}
+
+/** The query string of `GET .../export`: the filters and `format` (default `parquet`). */
+export function decodeExportQuery(
+  endpoint: string,
+  query: Record<string, unknown>,
+): PredictionFilter & { format: ExportFormat } {
+  const { limit: _limit, ...filter } = decodeFilter(endpoint, query);
+  const format = String(query['format'] ?? 'parquet');
+  if (!(EXPORT_FORMATS as readonly string[]).includes(format)) {
+    throw invalidArgument('format', `format must be one of ${EXPORT_FORMATS.join(', ')}, got '${format}'`);
+  }
+  return { ...filter, format: format as ExportFormat };
 }
 
 /** The query string of `GET .../aggregates`; `bucket` is ms or `30s`, `5m`, `1h`, `1d`. */

@@ -61,6 +61,8 @@ export interface PredictionQueueStats {
   written: number;
   /** Sink writes that failed (each retried, except after close gave up). */
   failedWrites: number;
+  /** True while the oldest pending batch has failed and not yet been written (a broken or full store). */
+  failing: boolean;
   lastError?: string;
 }
 
@@ -161,6 +163,7 @@ export class PredictionQueue {
       dropped: this.dropped,
       written: this.written,
       failedWrites: this.failedWrites,
+      failing: this.failures > 0,
     };
     if (this.lastError !== undefined) stats.lastError = this.lastError;
     return stats;
@@ -335,7 +338,7 @@ export type PredictionLog = Pick<PredictionQueue, 'offer' | 'stats' | 'flush' | 
 /** The log of a process started with `--prediction-log off`: accepts and forgets (benchmarks only). */
 export const DISABLED_PREDICTION_LOG: PredictionLog = {
   offer: () => true,
-  stats: () => ({ pending: 0, dropped: 0, written: 0, failedWrites: 0 }),
+  stats: () => ({ pending: 0, dropped: 0, written: 0, failedWrites: 0, failing: false }),
   flush: async () => undefined,
   close: async () => undefined,
 };

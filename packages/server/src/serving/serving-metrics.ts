@@ -155,6 +155,12 @@ function queueGauges(stats: () => PredictionQueueStats): GaugeFamily[] {
       () => stats().dropped,
     ),
     new GaugeFamily(
+      'slipway_prediction_log_failing',
+      'Whether the prediction log store is failing its writes now (1) or not (0); /readyz fails meanwhile.',
+      [],
+      () => (stats().failing ? 1 : 0),
+    ),
+    new GaugeFamily(
       'slipway_prediction_log_written',
       'Predictions written to the prediction log (total since start).',
       [],

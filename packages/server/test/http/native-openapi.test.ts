@@ -89,6 +89,7 @@ const ROUTES: [string, string][] = [
   ['get', '/api/v1/endpoints/{name}/predictions'],
   ['get', '/api/v1/endpoints/{name}/labels/unmatched'],
   ['get', '/api/v1/endpoints/{name}/aggregates'],
+  ['get', '/api/v1/endpoints/{name}/export'],
 ];
 
 describe('GET /api/v1/openapi.json', () => {

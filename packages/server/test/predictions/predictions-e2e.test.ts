@@ -1,13 +1,14 @@
 /**
  * The prediction log end to end on a real socket: predictions served with entity ids and tags,
- * labels by prediction id and by entity, the joined log, the unmatched set, and aggregates.
+ * labels by prediction id and by entity, the joined log, the unmatched set, aggregates and exports.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type {
-  AggregateBucket,
-  LoggedPrediction,
-  PredictionPage,
-  UnmatchedLabelPage,
+import {
+  EXPORT_COLUMNS,
+  type AggregateBucket,
+  type LoggedPrediction,
+  type PredictionPage,
+  type UnmatchedLabelPage,
 } from '@slipway/contracts';
 import { nativeApi } from '../helpers/native-api.js';
 import { startTestPlatform, type TestPlatform } from '../helpers/test-platform.js';
@@ -113,6 +114,24 @@ describe('the prediction log', () => {
     const total = buckets.reduce((n, b) => n + b.count, 0);
     expect(total).toBe(3);
     expect(buckets.reduce((n, b) => n + b.labelled, 0)).toBe(2);
+  });
+
+  it('exports the joined log as CSV and Parquet files', async () => {
+    await logged(3);
+    const csv = await fetch(`${platform.url}/api/v1/endpoints/churn/export?format=csv&labelled=true`);
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
+    expect(csv.headers.get('content-disposition')).toBe('attachment; filename="churn-predictions.csv"');
+    const lines = (await csv.text()).trimEnd().split('\n');
+    expect(lines[0]).toBe(EXPORT_COLUMNS.join(','));
+    expect(lines).toHaveLength(1 + Number(csv.headers.get('x-slipway-rows')));
+    const parquet = await fetch(`${platform.url}/api/v1/endpoints/churn/export`);
+    expect(parquet.headers.get('x-slipway-rows')).toBe('3');
+    // Parquet files start and end with the magic bytes PAR1.
+    const bytes = Buffer.from(await parquet.arrayBuffer());
+    expect([bytes.subarray(0, 4).toString(), bytes.subarray(-4).toString()]).toEqual(['PAR1', 'PAR1']);
+    const bad = await fetch(`${platform.url}/api/v1/endpoints/churn/export?format=xlsx`);
+    expect(bad.status).toBe(400);
   });
 
   it('refuses bad labels naming the field, too many labels, and unknown endpoints', async () => {

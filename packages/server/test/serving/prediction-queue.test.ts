@@ -101,7 +101,7 @@ describe('PredictionQueue', () => {
     await vi.advanceTimersByTimeAsync(1000);
     expect(sink.batches.map((b) => b.length)).toEqual([10, 10, 5]);
     expect(sink.ids()).toEqual(records(0, 25).map((r) => r.predictionId));
-    expect(queue.stats()).toEqual({ pending: 0, dropped: 0, written: 25, failedWrites: 0 });
+    expect(queue.stats()).toEqual({ pending: 0, dropped: 0, written: 25, failedWrites: 0, failing: false });
   });
 
   it('writes records below batchSize after flushIntervalMs', async () => {
@@ -131,7 +131,7 @@ describe('PredictionQueue', () => {
     expect(queue.offer(records(6, 4))).toBe(true);
     expect(queue.offer(records(10, 1))).toBe(false);
     expect(queue.offer([])).toBe(true);
-    expect(queue.stats()).toEqual({ pending: 10, dropped: 6, written: 0, failedWrites: 0 });
+    expect(queue.stats()).toEqual({ pending: 10, dropped: 6, written: 0, failedWrites: 0, failing: false });
     sink.writes[0]!.resolve();
     await vi.advanceTimersByTimeAsync(0);
     expect(queue.stats()).toMatchObject({ pending: 6, written: 4 });
@@ -156,6 +156,7 @@ describe('PredictionQueue', () => {
       dropped: 0,
       written: 0,
       failedWrites: 1,
+      failing: true,
       lastError: 'disk full',
     });
     // While retrying, records still queue up to capacity, then drop.
@@ -181,6 +182,8 @@ describe('PredictionQueue', () => {
       dropped: 5,
       written: 12,
       failedWrites: 3,
+      // Written since: no longer failing, the last error kept for the record.
+      failing: false,
       lastError: 'disk full',
     });
     expect(onWriteError).toHaveBeenCalledTimes(3);
@@ -239,7 +242,7 @@ describe('PredictionQueue', () => {
     expect(sink.ids()).toEqual(records(0, 7).map((r) => r.predictionId));
     expect(sink.closed).toBe(1);
     expect(queue.offer(records(10, 2))).toBe(false);
-    expect(queue.stats()).toEqual({ pending: 0, dropped: 5, written: 7, failedWrites: 0 });
+    expect(queue.stats()).toEqual({ pending: 0, dropped: 5, written: 7, failedWrites: 0, failing: false });
   });
 
   it('close gives up after closeTimeoutMs and counts the rest as dropped', async () => {

@@ -204,7 +204,13 @@ export function predictionSinkContract(
         expect(queue.offer(Array.from({ length: 250 }, (_, j) => record(i * 250 + j)))).toBe(true);
       }
       await queue.close();
-      expect(queue.stats()).toEqual({ pending: 0, dropped: 0, written: 3000, failedWrites: 0 });
+      expect(queue.stats()).toEqual({
+        pending: 0,
+        dropped: 0,
+        written: 3000,
+        failedWrites: 0,
+        failing: false,
+      });
       const [row] = await query(
         path,
         "SELECT count(*) AS n, bool_and(prediction_id = 'p-' || (epoch_ms(ts) - 1700000000000)) AS ok FROM predictions",

@@ -7,8 +7,15 @@
  * opens a fresh, empty store and closes it at the end; endpoints are still named per test.
  * Cursors are opaque: only their presence, and that they lead to the next page, is asserted.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import {
+  EXPORT_COLUMNS,
+  EXPORT_FORMATS,
   SlipwayError,
+  type ExportFormat,
   type AggregateBucket,
   type JoinedLabel,
   type LabelRecord,
@@ -997,5 +1004,90 @@ export function predictionStoreContract(
         expect(await store.deleteBefore(at(2))).toBe(0);
       });
     });
+
+    describe('export', () => {
+      for (const format of EXPORT_FORMATS) {
+        test(`exports the filtered, joined log to ${format}, oldest first, every column`, async (store) => {
+          const e = `export-${format}`;
+          const tagged = prediction(1, { endpoint: e, entityId: 'u-1', tags: { src: 'a,"b"' } });
+          await store.write([
+            prediction(0, { endpoint: e }),
+            tagged,
+            prediction(2, { endpoint: 'export-other' }),
+          ]);
+          await store.writeLabels([label(1, { predictionId: pid(1) }, { endpoint: e, value: 'fraud' })]);
+          const dir = await mkdtemp(join(tmpdir(), 'slipway-export-contract-'));
+          try {
+            const path = join(dir, `log.${format}`);
+            expect(await store.exportWindow({ endpoint: e, format, path })).toEqual({ rows: 2 });
+            const rows = await readExport(path, format);
+            expect(Object.keys(rows[0] ?? {})).toEqual([...EXPORT_COLUMNS]);
+            expect(rows.map((r) => r['prediction_id'])).toEqual([pid(0), pid(1)]);
+            const [plain, joinedRow] = rows;
+            expect(plain).toMatchObject({ endpoint: e, model_version: '1', arm: 'live', label: null });
+            expect(JSON.parse(String(plain?.['input']))).toEqual({ amount: 0, country: 'de' });
+            expect(Number(plain?.['latency_ms'])).toBe(10);
+            expect(utcMs(plain?.['timestamp'])).toBe(at(0));
+            expect(JSON.parse(String(joinedRow?.['label']))).toBe('fraud');
+            expect(JSON.parse(String(joinedRow?.['tags']))).toEqual({ src: 'a,"b"' });
+            expect(joinedRow?.['entity_id']).toBe('u-1');
+            expect(Number(joinedRow?.['label_delay_ms'])).toBe(
+              label(1, { predictionId: pid(1) }).receivedAt - at(1),
+            );
+
+            const onlyLabelled = join(dir, `labelled.${format}`);
+            expect(
+              await store.exportWindow({ endpoint: e, labelled: true, format, path: onlyLabelled }),
+            ).toEqual({
+              rows: 1,
+            });
+            const empty = join(dir, `empty.${format}`);
+            expect(await store.exportWindow({ endpoint: e, from: at(5), format, path: empty })).toEqual({
+              rows: 0,
+            });
+          } finally {
+            await rm(dir, { recursive: true, force: true });
+          }
+        });
+      }
+
+      test('refuses an unknown format naming it', async (store) => {
+        const error = await store
+          .exportWindow({ endpoint: 'x', format: 'xlsx' as never, path: join(tmpdir(), 'never.xlsx') })
+          .then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+        expect(error).toBeInstanceOf(SlipwayError);
+        expect((error as SlipwayError).details.field).toBe('format');
+      });
+    });
   });
+}
+
+/** A UTC time as an export writes it: ISO 8601 with a zone, or `YYYY-MM-DD HH:MM:SS[.fff]` in UTC. */
+function utcMs(value: unknown): number {
+  const text = String(value);
+  return new Date(/(Z|[+-]\d\d(:?\d\d)?)$/.test(text) ? text : `${text.replace(' ', 'T')}Z`).getTime();
+}
+
+/** Rows of an exported file as plain objects, read by DuckDB (times as DuckDB gives them back). */
+async function readExport(path: string, format: ExportFormat): Promise<Record<string, unknown>[]> {
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  try {
+    const reader =
+      format === 'parquet'
+        ? `read_parquet('${path}')`
+        : format === 'csv'
+          ? `read_csv('${path}', header = true, all_varchar = true)`
+          : `read_json('${path}', format = 'newline_delimited', records = true)`;
+    const result = await connection.runAndReadAll(
+      `SELECT ${EXPORT_COLUMNS.map((c) => `${c}::VARCHAR AS ${c}`).join(', ')} FROM ${reader}`,
+    );
+    return result.getRowObjectsJS() as Record<string, unknown>[];
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
 }

@@ -32,7 +32,11 @@ import type {
   TrafficArm,
   UnmatchedLabelPage,
 } from '@slipway/contracts';
-import type { PredictionStore, UnmatchedLabelRequest } from '../../predictions/prediction-store.js';
+import type {
+  ExportRequest,
+  PredictionStore,
+  UnmatchedLabelRequest,
+} from '../../predictions/prediction-store.js';
 
 /** The table every store writes predictions to; created when the file does not have it. */
 export const PREDICTIONS_TABLE = 'predictions';
@@ -126,6 +130,20 @@ const PREDICTION_COLUMNS = `b.prediction_id, b.endpoint, b.model_name, b.model_v
   b.tags, b.api_version, b.job_id, w.label_id AS l_id, w.value AS l_value,
   epoch_ms(w.received_at) AS l_received_ms`;
 
+/** `EXPORT_COLUMNS` from `b` joined with winner `w`; JSON columns as text, so every format reads the same. */
+const EXPORT_SELECT = `b.prediction_id, b.endpoint, b.model_name, b.model_version, b.arm, b.protocol,
+  b.ts AS timestamp, b.latency_ms, b.request_id, b.entity_id, b.shadow_of, b.api_version, b.job_id,
+  b.tags::VARCHAR AS tags, b.input::VARCHAR AS input, b.output::VARCHAR AS output,
+  w.value::VARCHAR AS label, w.received_at AS label_received_at,
+  epoch_ms(w.received_at) - epoch_ms(b.ts) AS label_delay_ms`;
+
+/** DuckDB's COPY options per export format. */
+const EXPORT_FORMAT_OPTIONS: Record<string, string> = {
+  parquet: '(FORMAT parquet)',
+  csv: '(FORMAT csv, HEADER true)',
+  jsonl: '(FORMAT json)',
+};
+
 const LABEL_SELECT = `label_id, endpoint, prediction_id, entity_id, epoch_ms(window_from) AS from_ms,
   epoch_ms(window_to) AS to_ms, value, epoch_ms(received_at) AS received_ms, source`;
 
@@ -196,6 +214,10 @@ export class DuckDbPredictionStore implements PredictionStore {
 
   deleteBefore(before: number): Promise<number> {
     return this.serialise(() => this.deleteOlder(before));
+  }
+
+  exportWindow(request: ExportRequest): Promise<{ rows: number }> {
+    return this.serialise(() => this.copyOut(request));
   }
 
   /** Waits for operations under way, checkpoints the log into the file and releases the database. */
@@ -428,6 +450,33 @@ export class DuckDbPredictionStore implements PredictionStore {
       }
       return bucket;
     });
+  }
+
+  /** One `COPY (joined query) TO file`: DuckDB writes Parquet, CSV or JSON lines itself. */
+  private async copyOut(request: ExportRequest): Promise<{ rows: number }> {
+    const format = EXPORT_FORMAT_OPTIONS[request.format];
+    if (format === undefined) {
+      throw invalidArgument(
+        'format',
+        `format must be one of ${Object.keys(EXPORT_FORMAT_OPTIONS).join(', ')}`,
+      );
+    }
+    const params: Params = {};
+    const where = filterSql(request, params);
+    const labelled = request.labelled;
+    const query = `WITH base AS (
+        SELECT p.rowid AS rid, p.* FROM ${PREDICTIONS_TABLE} p WHERE ${where.join(' AND ')}
+      ), ${WINNERS_CTE}
+      SELECT ${EXPORT_SELECT} FROM base b LEFT JOIN winners w ON w.rid = b.rid
+      ${labelled === undefined ? '' : labelled ? 'WHERE w.rid IS NOT NULL' : 'WHERE w.rid IS NULL'}
+      ORDER BY b.ts, b.prediction_id`;
+    // The path is the server's own (never a caller's), so it is quoted in, not bound: COPY takes no
+    // parameter for its target.
+    const rows = await this.rows(
+      `COPY (${query}) TO '${request.path.replaceAll("'", "''")}' ${format}`,
+      params,
+    );
+    return { rows: Number(Object.values(rows[0] ?? {})[0] ?? 0) };
   }
 
   private async deleteOlder(before: number): Promise<number> {

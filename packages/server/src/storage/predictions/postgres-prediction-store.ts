@@ -10,6 +10,7 @@
  * quoted with `quoteIdent`, and the only literals in SQL are partition bounds this file formats.
  */
 import {
+  EXPORT_FORMATS,
   invalidArgument,
   SlipwayError,
   type AggregateBucket,
@@ -27,7 +28,12 @@ import {
   type UnmatchedLabelPage,
 } from '@slipway/contracts';
 import type { Pool, PoolClient } from 'pg';
-import type { PredictionStore, UnmatchedLabelRequest } from '../../predictions/prediction-store.js';
+import type {
+  ExportRequest,
+  PredictionStore,
+  UnmatchedLabelRequest,
+} from '../../predictions/prediction-store.js';
+import { writeExport, type ExportRow } from './export-writer.js';
 
 /** Options of `PostgresPredictionStore.open`. */
 export interface PostgresPredictionStoreOptions {
@@ -153,6 +159,24 @@ function validateRecord(record: PredictionRecord, i: number): void {
   if (!isFiniteNumber(record.timestamp) || record.timestamp < MIN_TS || record.timestamp >= MAX_TS) {
     throw invalidArgument(`records[${i}].timestamp`, 'timestamp must be a finite ms time in years 1-9999.');
   }
+}
+
+/** Rows fetched from the export cursor at a time. */
+const EXPORT_FETCH = 5000;
+
+/** pg gives bigint as text and times in the text form `tsText` builds; the export wants numbers and ISO. */
+function exportRow(row: ExportRow): ExportRow {
+  const delay = row.label_delay_ms;
+  return {
+    ...row,
+    timestamp: isoOf(row.timestamp),
+    label_received_at: row.label_received_at === null ? null : isoOf(row.label_received_at),
+    label_delay_ms: delay === null ? null : Number(delay),
+  };
+}
+
+function isoOf(text: string | number | null): string | null {
+  return text === null ? null : new Date(String(text).replace(' ', 'T')).toISOString();
 }
 
 /** Collects positional parameters for one statement. */
@@ -361,6 +385,46 @@ export class PostgresPredictionStore implements PredictionStore {
       predictions: page.map(toLoggedPrediction),
       ...(rows.length > limit && last ? { nextCursor: encodeCursor(last.ts_text, last.prediction_id) } : {}),
     };
+  }
+
+  /**
+   * Streams the joined log oldest first through a server-side cursor (bounded memory however
+   * large the window) into the export writer, all in one read-only transaction (one snapshot).
+   */
+  async exportWindow(request: ExportRequest): Promise<{ rows: number }> {
+    if (!(EXPORT_FORMATS as readonly string[]).includes(request.format)) {
+      throw invalidArgument('format', `format must be one of ${EXPORT_FORMATS.join(', ')}`);
+    }
+    const params = new Params();
+    const where = this.filterSql(request, params);
+    const sql = `SELECT p.prediction_id, p.endpoint, p.model_name, p.model_version, p.arm, p.protocol,
+        ${tsText('p.ts')} AS timestamp, p.latency_ms, p.request_id, p.entity_id, p.shadow_of,
+        p.api_version, p.job_id, p.tags::text AS tags, p.input::text AS input, p.output::text AS output,
+        lb.value::text AS label, ${tsText('lb.received_at')} AS label_received_at,
+        (${tsMs('lb.received_at')} - ${tsMs('p.ts')})::bigint AS label_delay_ms
+      FROM ${this.predictions} p ${this.lateralLabelSql()}
+      WHERE ${where.join(' AND ')}
+      ORDER BY p.ts, p.prediction_id`;
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN READ ONLY');
+      await client.query(`DECLARE slipway_export NO SCROLL CURSOR FOR ${sql}`, params.values);
+      const batches = async function* (): AsyncGenerator<ExportRow[]> {
+        for (;;) {
+          const { rows } = await client.query<ExportRow>(`FETCH ${EXPORT_FETCH} FROM slipway_export`);
+          if (rows.length === 0) return;
+          yield rows.map(exportRow);
+        }
+      };
+      const rows = await writeExport(batches(), request.format, request.path);
+      await client.query('COMMIT');
+      return { rows };
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
   }
 
   async unmatchedLabels(request: UnmatchedLabelRequest): Promise<UnmatchedLabelPage> {

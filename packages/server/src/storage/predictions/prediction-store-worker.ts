@@ -77,6 +77,8 @@ function call(store: DuckDbPredictionStore, request: StoreCall): Promise<unknown
       return store.unmatchedLabels(...request.args);
     case 'aggregate':
       return store.aggregate(...request.args);
+    case 'exportWindow':
+      return store.exportWindow(...request.args);
     case 'deleteBefore':
       return store.deleteBefore(...request.args);
   }

@@ -34,7 +34,11 @@ import type {
   PredictionRecord,
   UnmatchedLabelPage,
 } from '@slipway/contracts';
-import type { PredictionStore, UnmatchedLabelRequest } from '../../predictions/prediction-store.js';
+import type {
+  ExportRequest,
+  PredictionStore,
+  UnmatchedLabelRequest,
+} from '../../predictions/prediction-store.js';
 import { fromWireError, toWireError } from './worker-protocol.js';
 import type {
   SinkRequest,
@@ -149,6 +153,10 @@ export class WorkerPredictionStore implements PredictionStore {
 
   deleteBefore(before: number): Promise<number> {
     return this.call('deleteBefore', [before]);
+  }
+
+  exportWindow(request: ExportRequest): Promise<{ rows: number }> {
+    return this.call('exportWindow', [request]);
   }
 
   /** Closes the worker's store after the requests under way (it checkpoints), then ends the worker. */

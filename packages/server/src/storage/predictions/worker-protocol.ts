@@ -26,7 +26,7 @@ export type SinkRequest =
 
 /** The store methods a `call` request runs in the worker. */
 export type StoreMethod =
-  'writeLabels' | 'queryPredictions' | 'unmatchedLabels' | 'aggregate' | 'deleteBefore';
+  'writeLabels' | 'queryPredictions' | 'unmatchedLabels' | 'aggregate' | 'exportWindow' | 'deleteBefore';
 
 /** A `call` of one store method, with its arguments (structured clones). */
 export type StoreCall = {
