@@ -27,6 +27,8 @@ export interface SlipwayConfig {
    * `?schema=NAME`) shared by every serving process; absent: the embedded DuckDB file of the process.
    */
   predictionLogUri?: string;
+  /** Age (ms) beyond which logged predictions are deleted; absent: kept forever. */
+  predictionRetentionMs?: number;
 }
 
 /** S3 settings Slipway reads itself; ignored unless the artifacts URI is `s3://`. */
@@ -51,6 +53,8 @@ export interface ConfigFlags {
   /** `on`/`off` (or a boolean): log served predictions. */
   predictionLog?: string | boolean;
   predictionLogUri?: string;
+  /** A duration: `90d`, `12h`, or milliseconds. */
+  predictionRetention?: string;
 }
 
 /** Environment variables read by the platform. */
@@ -65,6 +69,7 @@ export const ENV_VARS = {
   s3ForcePathStyle: 'SLIPWAY_S3_FORCE_PATH_STYLE',
   predictionLog: 'SLIPWAY_PREDICTION_LOG',
   predictionLogUri: 'SLIPWAY_PREDICTION_LOG_URI',
+  predictionRetention: 'SLIPWAY_PREDICTION_RETENTION',
 } as const;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent', 'off'];
@@ -111,7 +116,23 @@ export function loadConfig(
     logLevel: logLevel === 'off' ? false : logLevel,
     predictionLog: parseSwitch('prediction-log', pick('predictionLog') ?? 'on'),
     ...(predictionLogUri === undefined ? {} : { predictionLogUri }),
+    ...retentionOf(pick('predictionRetention')),
   };
+}
+
+/** `--prediction-retention`: a whole number of ms, or with a unit `m`, `h` or `d` (at least an hour). */
+function retentionOf(raw: string | undefined): { predictionRetentionMs?: number } {
+  if (raw === undefined) return {};
+  const match = /^(\d+)(m|h|d)?$/.exec(raw.trim());
+  const unit = { m: 60_000, h: 3_600_000, d: 86_400_000 }[match?.[2] ?? ''] ?? 1;
+  const ms = match ? Number(match[1]) * unit : Number.NaN;
+  if (!Number.isSafeInteger(ms) || ms < 3_600_000) {
+    throw invalidArgument(
+      'prediction-retention',
+      `Invalid --prediction-retention '${raw}': expected a duration of at least 1h, such as 90d or 12h.`,
+    );
+  }
+  return { predictionRetentionMs: ms };
 }
 
 /** An http(s) URL; credentials in it would be printed and logged, so they belong in AWS_* variables. */

@@ -25,7 +25,8 @@ import { WebhookDispatcher } from './registry/webhook-dispatcher.js';
 import { WebhookService } from './registry/webhook-service.js';
 import { openArtifactStore, openMetadataStores, type MetadataStores } from './storage/open-stores.js';
 import { EndpointService } from './serving/endpoint-service.js';
-import { DISABLED_PREDICTION_LOG, PredictionQueue } from './serving/prediction-queue.js';
+import { DISABLED_PREDICTION_LOG, PredictionQueue, type PredictionLog } from './serving/prediction-queue.js';
+import { startRetention } from './predictions/retention.js';
 import { ServingManager } from './serving/serving-manager.js';
 import { ServingMetrics } from './serving/serving-metrics.js';
 import { DuckDbPredictionStore } from './storage/predictions/duckdb-prediction-store.js';
@@ -115,10 +116,14 @@ async function servingServices(
   const predictions =
     store === undefined
       ? DISABLED_PREDICTION_LOG
-      : new PredictionQueue(store, {
-          onWriteError: (err) =>
-            console.error('prediction log write failed:', err instanceof Error ? err.message : err),
-        });
+      : withRetention(
+          new PredictionQueue(store, {
+            onWriteError: (err) =>
+              console.error('prediction log write failed:', err instanceof Error ? err.message : err),
+          }),
+          store,
+          config.predictionRetentionMs,
+        );
   // The service and the manager know each other: changes reload the endpoint before the API answers.
   const late: { manager?: ServingManager } = {};
   const endpoints = new EndpointService({
@@ -141,6 +146,37 @@ async function servingServices(
       metrics,
       predictionLog: () => predictions.stats(),
       ...definedFields({ defaultEndpoint: options.defaultEndpoint }),
+    },
+  };
+}
+
+/**
+ * The queue with the log's retention (when configured) started beside it and stopped before it
+ * closes, so no sweep reaches a closed store.
+ */
+function withRetention(
+  queue: PredictionQueue,
+  store: PredictionStore,
+  retentionMs: number | undefined,
+): PredictionLog {
+  if (retentionMs === undefined) return queue;
+  const retention = startRetention({
+    store,
+    retentionMs,
+    onSweep: (outcome) => {
+      if ('error' in outcome) {
+        const error = outcome.error;
+        console.error('prediction log retention failed:', error instanceof Error ? error.message : error);
+      }
+    },
+  });
+  return {
+    offer: (records) => queue.offer(records),
+    stats: () => queue.stats(),
+    flush: () => queue.flush(),
+    close: async () => {
+      retention.stop();
+      await queue.close();
     },
   };
 }

@@ -34,6 +34,17 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ predictionLogUri: 'clickhouse://x' }, {}, '/h')).toThrow(/prediction-log-uri/);
   });
 
+  it('reads the prediction retention as a duration of at least an hour', () => {
+    expect(loadConfig({}, {}, '/h')).not.toHaveProperty('predictionRetentionMs');
+    expect(loadConfig({ predictionRetention: '90d' }, {}, '/h').predictionRetentionMs).toBe(90 * 86_400_000);
+    expect(loadConfig({}, { SLIPWAY_PREDICTION_RETENTION: '12h' }, '/h').predictionRetentionMs).toBe(
+      43_200_000,
+    );
+    for (const bad of ['30m', '1w', 'soon', '0']) {
+      expect(() => loadConfig({ predictionRetention: bad }, {}, '/h'), bad).toThrow(/prediction-retention/);
+    }
+  });
+
   it('lets flags override env vars and env vars override defaults', () => {
     const env = { SLIPWAY_PORT: '7000', SLIPWAY_DATA_DIR: '/data', SLIPWAY_LOG_LEVEL: 'info' };
     const fromEnv = loadConfig({}, env, '/home/ada');

@@ -28,6 +28,10 @@ export function registerServerCommand(program: Command, deps: CliDeps): void {
       'log served predictions to <data-dir>/predictions.duckdb (env SLIPWAY_PREDICTION_LOG, default on)',
     )
     .option(
+      '--prediction-retention <age>',
+      'delete logged predictions older than this, e.g. 90d (env SLIPWAY_PREDICTION_RETENTION; default: keep)',
+    )
+    .option(
       '--prediction-log-uri <uri>',
       'the prediction log: duckdb:<file> or postgresql://...[?schema=NAME] (env SLIPWAY_PREDICTION_LOG_URI)',
     )
