@@ -28,6 +28,12 @@ export interface PredictOptions {
   routingKey?: string;
   /** Sent as `x-request-id` (echoed back and stored with every prediction); generated when absent. */
   requestId?: string;
+  /** Your key for what is predicted (a customer, a transaction), for every row: labels may join by it. */
+  entityId?: string;
+  /** One entity id (or null) per row, instead of `entityId`. */
+  entityIds?: readonly (string | null)[];
+  /** Tags recorded with every row in the prediction log (string values). */
+  tags?: Record<string, string>;
 }
 
 /**
@@ -109,6 +115,9 @@ export class EndpointsApi {
   async predict(name: string, input: PredictInput, options: PredictOptions = {}): Promise<PredictResponse> {
     const body: Record<string, unknown> = isColumns(input) ? { inputs: input.inputs } : { instances: input };
     if (options.routingKey !== undefined) body['routing_key'] = options.routingKey;
+    if (options.entityId !== undefined) body['entity_id'] = options.entityId;
+    if (options.entityIds !== undefined) body['entity_ids'] = options.entityIds;
+    if (options.tags !== undefined) body['tags'] = options.tags;
     const url = `${this.root}/v1/endpoints/${encodeURIComponent(name)}/predict`;
     const headers: Record<string, string> = {
       accept: 'application/json',

@@ -27,15 +27,10 @@ async function caught(promise: Promise<unknown>): Promise<SlipwayApiError> {
   return error as SlipwayApiError;
 }
 
-/** Serves rows with entity ids and tags through the data plane (the SDK's predict sends neither). */
+/** Serves rows with entity ids and tags through the SDK's predict. */
 async function serve(rows: { tenure: number }[], entityIds: (string | null)[]): Promise<string[]> {
-  const res = await fetch(`${platform.url}/v1/endpoints/churn/predict`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ instances: rows, entity_ids: entityIds, tags: { source: 'app' } }),
-  });
-  expect(res.status).toBe(200);
-  return ((await res.json()) as { prediction_ids: string[] }).prediction_ids;
+  const answer = await client.endpoints.predict('churn', rows, { entityIds, tags: { source: 'app' } });
+  return answer.prediction_ids;
 }
 
 beforeAll(async () => {
