@@ -88,6 +88,10 @@ const OPEN_OPTIONS: Record<string, string> = {
   // The store needs no extension beyond the built-in JSON type; never fetch one at run time.
   autoinstall_known_extensions: 'false',
   autoload_known_extensions: 'false',
+  // DuckDB's default (16 MB of WAL) checkpointed every few batches, and the checkpoint cost grew
+  // with the table: it made COMMIT most of a write (bench/README.md). Durability is the WAL's fsync
+  // at COMMIT either way; a larger WAL only means a longer replay after a crash.
+  checkpoint_threshold: '256MB',
 };
 
 /** Most rows one page holds. */
@@ -116,8 +120,10 @@ const WINNERS_CTE = `matches AS (
   SELECT p.rid, l.label_id, l.value, l.received_at FROM base p JOIN ${LABELS_TABLE} l ON ${MATCH_BY_ID}
   UNION ALL
   SELECT p.rid, l.label_id, l.value, l.received_at FROM base p JOIN ${LABELS_TABLE} l ON ${MATCH_BY_SHADOWED_ID}
+    WHERE p.shadow_of IS NOT NULL
   UNION ALL
   SELECT p.rid, l.label_id, l.value, l.received_at FROM base p JOIN ${LABELS_TABLE} l ON ${MATCH_BY_ENTITY}
+    WHERE p.entity_id IS NOT NULL AND l.entity_id IS NOT NULL
 ),
 winners AS (
   SELECT * FROM matches
@@ -399,7 +405,7 @@ export class DuckDbPredictionStore implements PredictionStore {
       field === undefined
         ? ''
         : `, json_extract(b.output, $field_path) AS fv,
-             coalesce(json_type(b.output, $field_path) IN ${NUMERIC_JSON}, false) AS fnum,
+             coalesce(json_type(fv) IN ${NUMERIC_JSON}, false) AS fnum,
              coalesce(json_type(w.value) IN ${NUMERIC_JSON}, false) AS lnum`;
     // Filters do not stop a cast from being evaluated: every cast of a JSON value is a try_cast.
     const fieldAggregates =
@@ -422,20 +428,21 @@ export class DuckDbPredictionStore implements PredictionStore {
         FROM base b LEFT JOIN winners w ON w.rid = b.rid ${labelledWhere}
       )
       SELECT ${keys.join(', ')}, count(*) AS n,
-        quantile_cont(latency_ms, 0.5) AS p50, quantile_cont(latency_ms, 0.95) AS p95,
-        quantile_cont(latency_ms, 0.99) AS p99, count(*) FILTER (WHERE labelled) AS labelled_n,
+        quantile_cont(latency_ms, [0.5, 0.95, 0.99]) AS q, count(*) FILTER (WHERE labelled) AS labelled_n,
         quantile_cont(l_received_ms - ts_ms, 0.5) FILTER (WHERE labelled) AS delay_p50 ${fieldAggregates}
       FROM joined GROUP BY ${keys.join(', ')} ORDER BY ${keys.join(', ')}`;
     const rows = await this.rows(sql, params);
     return rows.map((row) => {
+      // One sort per group for the three quantiles (a list), where three aggregates sorted thrice.
+      const quantiles = row.q as number[];
       const bucket: AggregateBucket = {
         start: Number(row.bucket),
         ...(byVersion ? { modelVersion: row.model_version as string } : {}),
         ...(byArm ? { arm: row.arm as TrafficArm } : {}),
         count: Number(row.n),
-        latencyP50: Number(row.p50),
-        latencyP95: Number(row.p95),
-        latencyP99: Number(row.p99),
+        latencyP50: Number(quantiles[0]),
+        latencyP95: Number(quantiles[1]),
+        latencyP99: Number(quantiles[2]),
         labelled: Number(row.labelled_n),
       };
       if (bucket.labelled > 0) bucket.labelDelayP50 = Number(row.delay_p50);
