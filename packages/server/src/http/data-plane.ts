@@ -65,6 +65,8 @@ interface Route {
 interface Body {
   text: string;
   contentType: string | undefined;
+  /** `x-slipway-entity-id`: the caller's entity id for every row (labels may join by it). */
+  entityId?: string;
 }
 
 /** What a protocol handler answers on success. */
@@ -76,6 +78,9 @@ interface Answer {
 type Handler = (route: Route, body: Body, requestId: string) => Promise<Answer>;
 
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+
+/** The header that carries an entity id for every row of a request, in any protocol. */
+const ENTITY_HEADER = 'x-slipway-entity-id';
 
 /** Builds the data plane of `manager`. */
 export function createDataPlane(manager: ServingManager, options: DataPlaneOptions): DataPlane {
@@ -171,6 +176,7 @@ function requestIdOf(request: IncomingMessage): string {
 /** Reads the whole body as UTF-8, refusing one larger than `limit` (by its length or as it streams). */
 function readBody(request: IncomingMessage, limit: number): Promise<Body> {
   const contentType = request.headers['content-type'];
+  const entityId = entityIdHeader(request);
   const declared = Number(request.headers['content-length'] ?? Number.NaN);
   if (declared > limit) return Promise.reject(tooLarge(limit));
   return new Promise((resolve, reject) => {
@@ -191,10 +197,25 @@ function readBody(request: IncomingMessage, limit: number): Promise<Body> {
     request.once('end', () => {
       if (size > limit) return;
       const bytes = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
-      resolve({ text: bytes.toString('utf8'), contentType });
+      resolve({ text: bytes.toString('utf8'), contentType, ...(entityId === undefined ? {} : { entityId }) });
     });
     request.once('error', reject);
   });
+}
+
+/** The `x-slipway-entity-id` header, when given: 1-256 characters. */
+function entityIdHeader(request: IncomingMessage): string | undefined {
+  const value = request.headers[ENTITY_HEADER];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.length === 0 || value.length > 256) {
+    throw invalidArgument(ENTITY_HEADER, `${ENTITY_HEADER} must be one id of 1-256 characters`);
+  }
+  return value;
+}
+
+/** The entity ids of `rows` rows from the header, for protocols whose bodies have no place for them. */
+function headerEntityIds(body: Body, rows: number): { entityIds?: string[] } {
+  return body.entityId === undefined ? {} : { entityIds: new Array<string>(rows).fill(body.entityId) };
 }
 
 function tooLarge(limit: number): SlipwayError {
@@ -253,7 +274,9 @@ async function slipwayPredict(
   const decoded = decodeSlipwayRequest(parseJsonBody(body));
   const input: PredictInput = { rows: decoded.rows, source: decoded.source, protocol: 'slipway', requestId };
   if (decoded.routingKey !== undefined) input.routingKey = decoded.routingKey;
-  if (decoded.entityIds !== undefined) input.entityIds = decoded.entityIds;
+  // The body's entity ids win over the header's.
+  const entityIds = decoded.entityIds ?? headerEntityIds(body, decoded.rows.length).entityIds;
+  if (entityIds !== undefined) input.entityIds = entityIds;
   if (decoded.tags !== undefined) input.tags = decoded.tags;
   if (route.api !== undefined) {
     const result = await manager.predictApi(route.endpoint, route.api, input);
@@ -287,7 +310,13 @@ async function mlflowInvocations(
   const decode = (contract: ModelContract | undefined): PredictInput => {
     const decoded =
       kind === 'csv' ? decodeMlflowCsv(body.text, contract) : decodeMlflowRequest(json, contract);
-    return { rows: decoded.rows, source: decoded.source, protocol: 'mlflow', requestId };
+    return {
+      rows: decoded.rows,
+      source: decoded.source,
+      protocol: 'mlflow',
+      requestId,
+      ...headerEntityIds(body, decoded.rows.length),
+    };
   };
   if (route.api !== undefined) {
     const { result, contract } = await manager.predictApiDecoded(route.endpoint, route.api, decode);
@@ -323,7 +352,14 @@ async function oipInfer(
   const json = parseJsonBody(body);
   const decode = (contract: ModelContract | undefined): OipPredictInput => {
     const decoded = decodeOipRequest(json, contract);
-    return { rows: decoded.rows, source: decoded.source, protocol: 'oip-v2', requestId, decoded };
+    return {
+      rows: decoded.rows,
+      source: decoded.source,
+      protocol: 'oip-v2',
+      requestId,
+      decoded,
+      ...headerEntityIds(body, decoded.rows.length),
+    };
   };
   if (route.api !== undefined) {
     const { input, result, contract } = await manager.predictApiDecoded(route.endpoint, route.api, decode);

@@ -148,4 +148,24 @@ describe('the prediction log', () => {
     const missing = await fetch(`${platform.url}/api/v1/endpoints/nope/predictions`);
     expect(missing.status).toBe(404);
   });
+
+  it('takes an entity id for every row from x-slipway-entity-id in any protocol, refusing a bad one', async () => {
+    const res = await fetch(`${platform.url}/v1/endpoints/churn/invocations`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-slipway-entity-id': 'u-9' },
+      body: JSON.stringify({ dataframe_records: [{ tenure: 2 }] }),
+    });
+    expect(res.status).toBe(200);
+    const [id] = (res.headers.get('x-slipway-prediction-ids') ?? '').split(',');
+    await logged(4);
+    const page = await get<PredictionPage>('/endpoints/churn/predictions?entityId=u-9');
+    expect(page.predictions.map((p) => [p.predictionId, p.protocol])).toEqual([[id, 'mlflow']]);
+    const bad = await fetch(`${platform.url}/v2/models/churn/infer`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-slipway-entity-id': 'x'.repeat(257) },
+      body: JSON.stringify({ inputs: [{ name: 'tenure', shape: [1], datatype: 'FP64', data: [2] }] }),
+    });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toEqual({ error: expect.stringMatching(/x-slipway-entity-id/) });
+  });
 });
