@@ -404,8 +404,7 @@ export class DuckDbPredictionStore implements PredictionStore {
     const fieldColumns =
       field === undefined
         ? ''
-        : `, json_extract(b.output, $field_path) AS fv,
-             coalesce(json_type(fv) IN ${NUMERIC_JSON}, false) AS fnum,
+        : `, b.fv, coalesce(json_type(b.fv) IN ${NUMERIC_JSON}, false) AS fnum,
              coalesce(json_type(w.value) IN ${NUMERIC_JSON}, false) AS lnum`;
     // Filters do not stop a cast from being evaluated: every cast of a JSON value is a try_cast.
     const fieldAggregates =
@@ -416,9 +415,12 @@ export class DuckDbPredictionStore implements PredictionStore {
              avg(abs(try_cast(fv AS DOUBLE) - try_cast(l_value AS DOUBLE)))
                FILTER (WHERE labelled AND fnum AND lnum) AS mae,
              avg(CASE WHEN fv::VARCHAR = l_value::VARCHAR THEN 1.0 ELSE 0.0 END) FILTER (WHERE labelled) AS accuracy`;
+    // `base` is read by the join's four branches, so DuckDB materializes it: it carries only the
+    // prediction field, extracted once, never the whole output JSON.
     const sql = `WITH base AS (
         SELECT p.rowid AS rid, p.endpoint, p.prediction_id, p.shadow_of, p.entity_id, p.ts,
-          p.model_version, p.arm, p.latency_ms, p.output
+          p.model_version, p.arm, p.latency_ms
+          ${field === undefined ? '' : ', json_extract(p.output, $field_path) AS fv'}
         FROM ${PREDICTIONS_TABLE} p WHERE ${where.join(' AND ')}
       ), ${WINNERS_CTE},
       joined AS (
