@@ -2,6 +2,7 @@
 import type { StringMap } from '@slipway/contracts';
 import { ArtifactsApi } from './artifacts.js';
 import { BaselinesApi } from './baselines.js';
+import { DataPlane } from './data-plane.js';
 import { EndpointsApi } from './endpoints.js';
 import { EvaluationsApi } from './evaluations.js';
 import { ExperimentsApi } from './experiments.js';
@@ -53,8 +54,10 @@ export class SlipwayClient {
     this.models = new ModelsApi(http);
     this.evaluations = new EvaluationsApi(http);
     this.baselines = new BaselinesApi(http);
-    this.endpoints = new EndpointsApi(http, options);
-    this.predictions = new PredictionsApi(http, options);
+    // One data plane for both: predict and labels go to the server root, outside `/api/v1`.
+    const dataPlane = new DataPlane(options);
+    this.endpoints = new EndpointsApi(http, dataPlane);
+    this.predictions = new PredictionsApi(http, dataPlane);
   }
 
   /** Creates a run and returns a logger that batches metrics, params and tags client-side. */

@@ -13,8 +13,8 @@ import type {
   UpdateEndpointRequest,
   ValidationWarning,
 } from '@slipway/contracts';
-import { errorFromResponse, networkError } from './errors.js';
-import { pathOf, type FetchLike, type Transport } from './transport.js';
+import type { DataPlane } from './data-plane.js';
+import { pathOf, type Transport } from './transport.js';
 
 /** One input row: field name → value. */
 export type PredictRow = Record<string, unknown>;
@@ -53,27 +53,12 @@ export interface PredictResponse {
   warnings?: ValidationWarning[];
 }
 
-/** Where the data plane is: the client's server, outside the `/api/v1` prefix. */
-export interface DataPlaneOptions {
-  url: string;
-  fetch?: FetchLike;
-  headers?: Record<string, string>;
-}
-
 /** Endpoint operations of a client. */
 export class EndpointsApi {
-  private readonly root: string;
-  private readonly fetch: FetchLike;
-  private readonly headers: Record<string, string>;
-
   constructor(
     private readonly http: Transport,
-    dataPlane: DataPlaneOptions,
-  ) {
-    this.root = dataPlane.url.replace(/\/+$/, '');
-    this.fetch = dataPlane.fetch ?? ((input, init) => globalThis.fetch(input, init));
-    this.headers = { ...dataPlane.headers };
-  }
+    private readonly dataPlane: DataPlane,
+  ) {}
 
   /**
    * Creates an endpoint; AlreadyExistsError if the name is taken, NotFoundError for an unknown model,
@@ -118,24 +103,11 @@ export class EndpointsApi {
     if (options.entityId !== undefined) body['entity_id'] = options.entityId;
     if (options.entityIds !== undefined) body['entity_ids'] = options.entityIds;
     if (options.tags !== undefined) body['tags'] = options.tags;
-    const url = `${this.root}/v1/endpoints/${encodeURIComponent(name)}/predict`;
-    const headers: Record<string, string> = {
-      accept: 'application/json',
-      'content-type': 'application/json',
-      ...this.headers,
-      ...(options.requestId === undefined ? {} : { 'x-request-id': options.requestId }),
-    };
-    let response: Response;
-    try {
-      response = await this.fetch(url, { method: 'POST', headers, body: JSON.stringify(body) });
-    } catch (err) {
-      throw networkError(url, err);
-    }
-    if (!response.ok) {
-      const text = await response.text().catch(() => '');
-      throw errorFromResponse(response.status, response.statusText, text);
-    }
-    return (await response.json()) as PredictResponse;
+    return this.dataPlane.postJson<PredictResponse>(
+      `/v1/endpoints/${encodeURIComponent(name)}/predict`,
+      body,
+      options.requestId === undefined ? {} : { 'x-request-id': options.requestId },
+    );
   }
 }
 

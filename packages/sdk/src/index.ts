@@ -35,9 +35,9 @@ export {
 } from './models.js';
 export { EvaluationsApi, type ListEvaluationsOptions } from './evaluations.js';
 export { BaselinesApi } from './baselines.js';
+export type { DataPlaneOptions } from './data-plane.js';
 export {
   EndpointsApi,
-  type DataPlaneOptions,
   type PredictInput,
   type PredictOptions,
   type PredictResponse,

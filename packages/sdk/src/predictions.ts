@@ -14,10 +14,10 @@ import type {
   TrafficArm,
   UnmatchedLabelPage,
 } from '@slipway/contracts';
-import type { DataPlaneOptions } from './endpoints.js';
-import { InvalidArgumentError, errorFromResponse, networkError } from './errors.js';
+import type { DataPlane } from './data-plane.js';
+import { InvalidArgumentError } from './errors.js';
 import { Paginated } from './paginated.js';
-import { pathOf, type FetchLike, type QueryValues, type Transport } from './transport.js';
+import { pathOf, type QueryValues, type Transport } from './transport.js';
 
 /** Most labels the server takes in one call; `submitLabels` splits longer lists. */
 export const MAX_LABELS_PER_CALL = 10_000;
@@ -87,18 +87,10 @@ export interface LabelSubmission {
 
 /** Prediction log operations of a client. */
 export class PredictionsApi {
-  private readonly root: string;
-  private readonly fetch: FetchLike;
-  private readonly headers: Record<string, string>;
-
   constructor(
     private readonly http: Transport,
-    dataPlane: DataPlaneOptions,
-  ) {
-    this.root = dataPlane.url.replace(/\/+$/, '');
-    this.fetch = dataPlane.fetch ?? ((input, init) => globalThis.fetch(input, init));
-    this.headers = { ...dataPlane.headers };
-  }
+    private readonly dataPlane: DataPlane,
+  ) {}
 
   /** One page of the endpoint's logged predictions, newest first, each with its winning label. */
   async query(endpoint: string, options: PredictionQueryOptions = {}): Promise<PredictionPage> {
@@ -173,24 +165,8 @@ export class PredictionsApi {
     return total;
   }
 
-  private async postLabels(endpoint: string, labels: Record<string, unknown>[]): Promise<LabelWriteResult> {
-    const url = `${this.root}/v1/endpoints/${encodeURIComponent(endpoint)}/labels`;
-    const headers: Record<string, string> = {
-      accept: 'application/json',
-      'content-type': 'application/json',
-      ...this.headers,
-    };
-    let response: Response;
-    try {
-      response = await this.fetch(url, { method: 'POST', headers, body: JSON.stringify({ labels }) });
-    } catch (err) {
-      throw networkError(url, err);
-    }
-    if (!response.ok) {
-      const text = await response.text().catch(() => '');
-      throw errorFromResponse(response.status, response.statusText, text);
-    }
-    return (await response.json()) as LabelWriteResult;
+  private postLabels(endpoint: string, labels: Record<string, unknown>[]): Promise<LabelWriteResult> {
+    return this.dataPlane.postJson(`/v1/endpoints/${encodeURIComponent(endpoint)}/labels`, { labels });
   }
 }
 
