@@ -11,6 +11,7 @@ import {
   type LoggedPrediction,
   type SlipwayApiError,
 } from '@slipway/sdk';
+import { CHURN_RULES_BASELINE } from '../../server/test/helpers/churn-baseline.js';
 import { startTestPlatform, type TestPlatform } from '../../server/test/helpers/test-platform.js';
 
 let platform: TestPlatform;
@@ -36,15 +37,7 @@ async function serve(rows: { tenure: number }[], entityIds: (string | null)[]): 
 beforeAll(async () => {
   platform = await startTestPlatform({ listen: true });
   client = new SlipwayClient({ url: platform.url });
-  await client.baselines.create({
-    name: 'churn',
-    spec: { kind: 'rules', rules: [{ when: 'tenure < 12', then: 1 }], default: 0 },
-    contract: {
-      inputs: { kind: 'columns', fields: [{ name: 'tenure', type: 'float64', nullable: false }] },
-      outputs: { kind: 'columns', fields: [{ name: 'prediction', type: 'int64', nullable: false }] },
-      source: 'declared',
-    },
-  });
+  await client.baselines.create(CHURN_RULES_BASELINE);
   await client.endpoints.create({ name: 'churn', model: { name: 'churn', version: '1' } });
   ids = await serve([{ tenure: 3 }, { tenure: 30 }, { tenure: 5 }], ['u-1', 'u-2', null]);
 });

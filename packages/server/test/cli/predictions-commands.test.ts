@@ -14,6 +14,7 @@ import type {
   UnmatchedLabelPage,
 } from '@slipway/contracts';
 import { SlipwayClient } from '@slipway/sdk';
+import { CHURN_RULES_BASELINE } from '../helpers/churn-baseline.js';
 import { runSlipway, type CliResult } from '../helpers/cli-runner.js';
 import { startTestPlatform, type TestPlatform } from '../helpers/test-platform.js';
 
@@ -52,15 +53,7 @@ beforeAll(async () => {
   platform = await startTestPlatform({ listen: true });
   client = new SlipwayClient({ url: platform.url });
   workDir = await mkdtemp(join(tmpdir(), 'slipway-cli-predictions-'));
-  await client.baselines.create({
-    name: 'churn',
-    spec: { kind: 'rules', rules: [{ when: 'tenure < 12', then: 1 }], default: 0 },
-    contract: {
-      inputs: { kind: 'columns', fields: [{ name: 'tenure', type: 'float64', nullable: false }] },
-      outputs: { kind: 'columns', fields: [{ name: 'prediction', type: 'int64', nullable: false }] },
-      source: 'declared',
-    },
-  });
+  await client.baselines.create(CHURN_RULES_BASELINE);
   await client.endpoints.create({ name: 'churn', model: { name: 'churn', version: '1' } });
   ids = await serve([3, 30, 5], ['u-1', 'u-2', null]);
   // expect.poll works only inside a test: wait for the flush by hand.

@@ -10,6 +10,7 @@ import {
   type PredictionPage,
   type UnmatchedLabelPage,
 } from '@slipway/contracts';
+import { CHURN_RULES_BASELINE } from '../helpers/churn-baseline.js';
 import { nativeApi } from '../helpers/native-api.js';
 import { startTestPlatform, type TestPlatform } from '../helpers/test-platform.js';
 
@@ -50,13 +51,7 @@ let ids: string[] = [];
 
 beforeAll(async () => {
   platform = await startTestPlatform({ listen: true });
-  const spec = { kind: 'rules', rules: [{ when: 'tenure < 12', then: 1 }], default: 0 };
-  const contract = {
-    inputs: { kind: 'columns', fields: [{ name: 'tenure', type: 'float64', nullable: false }] },
-    outputs: { kind: 'columns', fields: [{ name: 'prediction', type: 'int64', nullable: false }] },
-    source: 'declared',
-  };
-  expect((await api('POST', '/baselines', { name: 'churn', spec, contract })).status).toBe(200);
+  expect((await api('POST', '/baselines', CHURN_RULES_BASELINE)).status).toBe(200);
   const created = await api('POST', '/endpoints', { name: 'churn', model: { name: 'churn', version: '1' } });
   expect(created.status).toBe(201);
   const served = await post('/v1/endpoints/churn/predict', {
