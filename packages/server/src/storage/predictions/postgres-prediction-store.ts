@@ -164,19 +164,20 @@ function validateRecord(record: PredictionRecord, i: number): void {
 /** Rows fetched from the export cursor at a time. */
 const EXPORT_FETCH = 5000;
 
-/** pg gives bigint as text and times in the text form `tsText` builds; the export wants numbers and ISO. */
+/** pg gives bigint as text and times in `tsText`'s form; the export wants numbers and ms ISO times. */
 function exportRow(row: ExportRow): ExportRow {
   const delay = row.label_delay_ms;
   return {
     ...row,
     timestamp: isoOf(row.timestamp),
-    label_received_at: row.label_received_at === null ? null : isoOf(row.label_received_at),
+    label_received_at: isoOf(row.label_received_at),
     label_delay_ms: delay === null ? null : Number(delay),
   };
 }
 
+/** `tsText`'s microsecond ISO form as JavaScript's millisecond one (the form the other backends write). */
 function isoOf(text: string | number | null): string | null {
-  return text === null ? null : new Date(String(text).replace(' ', 'T')).toISOString();
+  return text === null ? null : new Date(String(text)).toISOString();
 }
 
 /** Collects positional parameters for one statement. */
