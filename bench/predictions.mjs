@@ -46,7 +46,9 @@
  *      the whole range against the floor: a hand-written `time_bucket` + `count(*)` +
  *      `quantile_cont(latency_ms, [0.5, 0.95, 0.99])` GROUP BY on the same connection (the store's
  *      private `connection` field, read at run time: a bench may look inside). Runs alternate store
- *      and floor; medians of REPS runs, the cold first one included. Also: the aggregate without
+ *      and floor; medians of REPS runs, the cold first one included. The store's aggregate also
+ *      counts failed requests (a scan filtered on `error IS NOT NULL`, none in this log) and gives
+ *      the field's p05/p50/p95 (numeric, as `label` is here) or its top values. Also: the aggregate without
  *      `predictionField`, the floor plus the same JSON extraction of `label` (what the field costs
  *      in SQL alone), and `queryPredictions` pages (limit 100) with an arm filter and a tag filter.
  *   3. Labels. LABELS labels (9 in 10 by prediction id, 1 in 10 by entity id with a 1 h window;

@@ -62,6 +62,7 @@ import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { clearInterval, setInterval, setTimeout } from 'node:timers';
 import { fileURLToPath } from 'node:url';
+import { logisticOnnx } from './onnx-model.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const DURATION_S = envNum('DURATION_S', 5);
@@ -83,50 +84,6 @@ function envNum(name, fallback) {
 }
 
 // ------------------------------------------------------------------------------------------ model
-
-async function logisticOnnx(weights, bias) {
-  const { default: onnxProto } = await import('onnx-proto');
-  const { onnx } = onnxProto;
-  const value = (name, elemType, dims) => ({
-    name,
-    type: {
-      tensorType: {
-        elemType,
-        shape: { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) },
-      },
-    },
-  });
-  const int = (name, i) => ({ name, type: onnx.AttributeProto.AttributeType.INT, i });
-  const model = onnx.ModelProto.create({
-    irVersion: 8,
-    producerName: 'slipway-bench',
-    opsetImport: [{ domain: '', version: 13 }],
-    graph: {
-      name: 'logistic',
-      input: [value('x', 1, ['N', weights.length])],
-      output: [value('label', 7, ['N']), value('probabilities', 1, ['N', 2])],
-      initializer: [
-        { name: 'w', dims: [weights.length, 1], dataType: 1, floatData: weights },
-        { name: 'b', dims: [1], dataType: 1, floatData: [bias] },
-        { name: 'one', dims: [1], dataType: 1, floatData: [1] },
-      ],
-      node: [
-        { opType: 'MatMul', input: ['x', 'w'], output: ['xw'] },
-        { opType: 'Add', input: ['xw', 'b'], output: ['z'] },
-        { opType: 'Sigmoid', input: ['z'], output: ['p1'] },
-        { opType: 'Sub', input: ['one', 'p1'], output: ['p0'] },
-        { opType: 'Concat', input: ['p0', 'p1'], output: ['probabilities'], attribute: [int('axis', 1)] },
-        {
-          opType: 'ArgMax',
-          input: ['probabilities'],
-          output: ['label'],
-          attribute: [int('axis', 1), int('keepdims', 0)],
-        },
-      ],
-    },
-  });
-  return Buffer.from(onnx.ModelProto.encode(model).finish());
-}
 
 const MANIFEST = `format_version: 1
 runtime: onnx

@@ -10,3 +10,4 @@ export * from './evaluation.js';
 export * from './evaluation-api.js';
 export * from './serving.js';
 export * from './predictions.js';
+export * from './jobs.js';

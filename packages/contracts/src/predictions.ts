@@ -67,7 +67,17 @@ export interface PredictionFilter {
   tag?: { key: string; value: string };
   /** true: only labelled predictions; false: only unlabelled; absent: both. */
   labelled?: boolean;
+  /** `ok`: only served predictions; `error`: only failed requests' records; absent: both. */
+  status?: PredictionStatus;
 }
+
+/** Values of the `status` filter: served predictions or failed requests. */
+export const PREDICTION_STATUSES = ['ok', 'error'] as const;
+/** Whether a record is a served prediction (`ok`) or a failed request (`error`). */
+export type PredictionStatus = (typeof PREDICTION_STATUSES)[number];
+
+/** Most distinct values a bucket's `distribution` lists; the rest are summed in `distributionOther`. */
+export const DISTRIBUTION_TOP = 20;
 
 /** A page request over a prediction query: newest first. */
 export interface PredictionPageRequest extends PredictionFilter {
@@ -101,28 +111,58 @@ export interface AggregateRequest extends PredictionFilter {
   /** Split each bucket by model version and/or arm. */
   groupBy?: ('modelVersion' | 'arm')[];
   /**
-   * The output field the realized metrics compare with the label: numeric outputs give `mae`,
-   * others (and booleans) give `accuracy` (share of labelled predictions equal to their label).
+   * The output field the prediction distribution is taken of and the realized metrics compare
+   * with the label: numeric outputs give quantiles and `mae`, others (strings, booleans) give the
+   * most frequent values and `accuracy` (share of labelled predictions equal to their label).
    */
   predictionField?: string;
 }
 
-/** One bucket (and group) of an aggregate. */
+/** One value of a non-numeric prediction field and how many predictions of the bucket gave it. */
+export interface DistributionEntry {
+  /** The string, or `true` / `false` for a boolean. */
+  value: string;
+  count: number;
+}
+
+/**
+ * One bucket (and group) of an aggregate: a bucket appears when it holds a served prediction or
+ * a failed request. Everything but `errors` and `errorRate` is over the served predictions only.
+ */
 export interface AggregateBucket {
   /** Bucket start (ms since the epoch). */
   start: number;
   modelVersion?: string;
   arm?: TrafficArm;
+  /** Served predictions (rows). */
   count: number;
-  /** Model latency quantiles (ms). */
-  latencyP50: number;
-  latencyP95: number;
-  latencyP99: number;
+  /** Failed requests (one record each, however many rows the request had). */
+  errors: number;
+  /**
+   * `errors / (errors + count)`: failed requests over failed requests plus served predictions.
+   * With one row per request it is the request error rate; a served batch counts once per row, so
+   * with batch requests it is lower than the share of requests that failed.
+   */
+  errorRate: number;
+  /** Model latency quantiles of the served predictions (ms); absent when `count` is 0. */
+  latencyP50?: number;
+  latencyP95?: number;
+  latencyP99?: number;
   /** Predictions with a label, and the median label delay among them (ms). */
   labelled: number;
   labelDelayP50?: number;
-  /** Mean of `predictionField` over the bucket, when it is numeric. */
+  /** Mean and 5th, 50th and 95th percentiles of `predictionField`, when it is numeric. */
   predictionMean?: number;
+  predictionP05?: number;
+  predictionP50?: number;
+  predictionP95?: number;
+  /**
+   * When `predictionField` is not numeric: its `DISTRIBUTION_TOP` most frequent string and boolean
+   * values, by count (ties: by value, in byte order), and `distributionOther`, the predictions
+   * with another value (less frequent, or a JSON null, object or array).
+   */
+  distribution?: DistributionEntry[];
+  distributionOther?: number;
   /** Realized metrics over the labelled predictions, when `predictionField` is given. */
   accuracy?: number;
   mae?: number;
@@ -135,7 +175,8 @@ export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 /**
  * The columns of an exported log, in order: one row per prediction, oldest first, with the label
- * that won for it (empty when none). `tags`, `input`, `output` and `label` are JSON text.
+ * that won for it (empty when none). `tags`, `input`, `output`, `error` and `label` are JSON text;
+ * `error` is empty but on a failed request's record.
  */
 export const EXPORT_COLUMNS = [
   'prediction_id',
@@ -154,6 +195,7 @@ export const EXPORT_COLUMNS = [
   'tags',
   'input',
   'output',
+  'error',
   'label',
   'label_received_at',
   'label_delay_ms',

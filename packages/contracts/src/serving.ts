@@ -244,7 +244,7 @@ export const TRAFFIC_ARMS = ['live', 'canary', 'shadow'] as const;
 export type TrafficArm = (typeof TRAFFIC_ARMS)[number];
 
 /** The protocols a prediction may arrive by. */
-export const SERVING_PROTOCOLS = ['slipway', 'oip-v2', 'mlflow'] as const;
+export const SERVING_PROTOCOLS = ['slipway', 'oip-v2', 'mlflow', 'batch'] as const;
 
 /** A serving protocol. */
 export type ServingProtocol = (typeof SERVING_PROTOCOLS)[number];
@@ -282,4 +282,15 @@ export interface PredictionRecord {
   apiVersion?: string;
   /** The batch-scoring job that produced the record, when not online traffic. */
   jobId?: string;
+  /**
+   * Set on the one record a failed request leaves (contract refusal, model failure): its error
+   * code and message. Such a record holds the request's first row as `input` and `{}` as `output`.
+   */
+  error?: PredictionError;
+}
+
+/** Why a logged request failed: the error code of the taxonomy (`INVALID_ARGUMENT`, `INTERNAL`) and its message. */
+export interface PredictionError {
+  code: string;
+  message: string;
 }

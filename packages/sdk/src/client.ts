@@ -1,4 +1,4 @@
-/** The SDK entry point: one client per server, grouping experiments, runs, artifacts, the model registry, evaluations, baselines, serving endpoints and the prediction log. */
+/** The SDK entry point: one client per server, grouping experiments, runs, artifacts, the model registry, evaluations, baselines, serving endpoints, the prediction log and jobs. */
 import type { StringMap } from '@slipway/contracts';
 import { ArtifactsApi } from './artifacts.js';
 import { BaselinesApi } from './baselines.js';
@@ -8,6 +8,7 @@ import { EvaluationsApi } from './evaluations.js';
 import { ExperimentsApi } from './experiments.js';
 import { ModelsApi } from './models.js';
 import { PredictionsApi } from './predictions.js';
+import { JobsApi } from './jobs.js';
 import { RunLogger, type RunLoggerOptions } from './run-logger.js';
 import { RunsApi } from './runs.js';
 import { Transport, type TransportOptions } from './transport.js';
@@ -45,6 +46,8 @@ export class SlipwayClient {
   readonly endpoints: EndpointsApi;
   /** The prediction log: logged predictions with their labels, aggregates, and label submission. */
   readonly predictions: PredictionsApi;
+  /** Background jobs: batch scoring with progress, cancel and retry. */
+  readonly jobs: JobsApi;
 
   constructor(options: SlipwayClientOptions) {
     const http = new Transport(options);
@@ -58,6 +61,7 @@ export class SlipwayClient {
     const dataPlane = new DataPlane(options);
     this.endpoints = new EndpointsApi(http, dataPlane);
     this.predictions = new PredictionsApi(http, dataPlane);
+    this.jobs = new JobsApi(http);
   }
 
   /** Creates a run and returns a logger that batches metrics, params and tags client-side. */

@@ -54,6 +54,7 @@ export {
   type TimeInput,
   type UnmatchedLabelsOptions,
 } from './predictions.js';
+export { JobsApi, type ListJobsOptions, type WaitOptions } from './jobs.js';
 export { RunLogger, LOG_BATCH_LIMITS, type RunLoggerOptions } from './run-logger.js';
 export { Paginated, type PageOf } from './paginated.js';
 export { USER_HEADER, type FetchLike, type TransportOptions } from './transport.js';
@@ -95,6 +96,15 @@ export {
   type PredictionPage,
   type PredictionRecord,
   type UnmatchedLabelPage,
+  type BatchScorePayload,
+  type BatchScoreResult,
+  type Job,
+  type JobDetails,
+  type JobKind,
+  type JobPage,
+  type JobPartition,
+  type JobProgress,
+  type JobState,
   type CreateEvaluationRequest,
   type DatasetRef,
   type EvaluatedModelRef,

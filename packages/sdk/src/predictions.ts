@@ -11,6 +11,7 @@ import type {
   LabelWriteResult,
   LoggedPrediction,
   PredictionPage,
+  PredictionStatus,
   TrafficArm,
   UnmatchedLabelPage,
 } from '@slipway/contracts';
@@ -38,6 +39,8 @@ export interface PredictionQueryFilter {
   tag?: { key: string; value: string } | string;
   /** true: only labelled predictions; false: only unlabelled; absent: both. */
   labelled?: boolean;
+  /** `ok`: only served predictions; `error`: only the records of failed requests; absent: both. */
+  status?: PredictionStatus;
 }
 
 /** Options of `predictions.query`: filters plus one page (newest first). */
@@ -132,7 +135,10 @@ export class PredictionsApi {
     });
   }
 
-  /** Time-bucket aggregates (counts, latency, label delay, realized metrics) of the filtered log. */
+  /**
+   * Time-bucket aggregates of the filtered log: counts, errors and error rate, latency, label
+   * delay, the prediction field's distribution and realized metrics.
+   */
   async aggregate(endpoint: string, options: AggregateOptions): Promise<AggregateBucket[]> {
     const { bucket, groupBy, predictionField, ...filter } = options;
     const query: QueryValues = {
@@ -181,6 +187,7 @@ function filterQuery(filter: PredictionQueryFilter): QueryValues {
     entityId: filter.entityId,
     tag: tag === undefined ? undefined : typeof tag === 'string' ? tag : `${tag.key}:${tag.value}`,
     labelled: filter.labelled === undefined ? undefined : String(filter.labelled),
+    status: filter.status,
   };
 }
 

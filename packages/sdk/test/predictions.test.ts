@@ -156,6 +156,19 @@ describe('client.predictions', () => {
       entityId: 'u-1',
     });
     expect(filtered.reduce((n, b) => n + b.count, 0)).toBe(1);
+    expect(buckets.reduce((n, b) => n + b.errors, 0)).toBe(0);
+    expect(buckets.every((b) => b.errorRate === 0)).toBe(true);
+  });
+
+  it('passes the status filter: only served predictions, or only failed requests', async () => {
+    expect((await client.predictions.query('churn', { status: 'ok' })).predictions).toHaveLength(3);
+    expect((await client.predictions.query('churn', { status: 'error' })).predictions).toEqual([]);
+    const errorsOnly = await client.predictions.aggregate('churn', {
+      from: started - 3_600_000,
+      to: Date.now() + 60_000,
+      status: 'error',
+    });
+    expect(errorsOnly).toEqual([]);
   });
 
   it('maps refusals to typed errors naming the field', async () => {

@@ -29,6 +29,15 @@ export interface SlipwayConfig {
   predictionLogUri?: string;
   /** Age (ms) beyond which logged predictions are deleted; absent: kept forever. */
   predictionRetentionMs?: number;
+  /**
+   * The work queue jobs go through: `postgresql://...[?schema=NAME]` (pg-boss, shared by `slipway
+   * worker` processes); absent: the embedded queue in the metadata store.
+   */
+  queueUri?: string;
+  /** Job deliveries this process runs at once (0: none; the platform then only queues jobs). */
+  workers: number;
+  /** How long a job partition stays with a worker that stopped heartbeating (ms); absent: each kind's own. */
+  jobLeaseMs?: number;
 }
 
 /** S3 settings Slipway reads itself; ignored unless the artifacts URI is `s3://`. */
@@ -55,6 +64,10 @@ export interface ConfigFlags {
   predictionLogUri?: string;
   /** A duration: `90d`, `12h`, or milliseconds. */
   predictionRetention?: string;
+  queueUri?: string;
+  workers?: string | number;
+  /** A duration: `30s`, `2m`, or milliseconds. */
+  jobLease?: string;
 }
 
 /** Environment variables read by the platform. */
@@ -70,6 +83,9 @@ export const ENV_VARS = {
   predictionLog: 'SLIPWAY_PREDICTION_LOG',
   predictionLogUri: 'SLIPWAY_PREDICTION_LOG_URI',
   predictionRetention: 'SLIPWAY_PREDICTION_RETENTION',
+  queueUri: 'SLIPWAY_QUEUE_URI',
+  workers: 'SLIPWAY_WORKERS',
+  jobLease: 'SLIPWAY_JOB_LEASE',
 } as const;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent', 'off'];
@@ -96,6 +112,8 @@ export function loadConfig(
   if (predictionLogUri !== undefined) {
     checkScheme('prediction-log-uri', predictionLogUri, ['duckdb:', 'postgresql:', 'postgres:']);
   }
+  const queueUri = pick('queueUri');
+  if (queueUri !== undefined) checkScheme('queue-uri', queueUri, ['postgresql:', 'postgres:']);
   const logLevel = pick('logLevel') ?? 'off';
   if (!LOG_LEVELS.includes(logLevel)) {
     throw invalidArgument(
@@ -117,6 +135,9 @@ export function loadConfig(
     predictionLog: parseSwitch('prediction-log', pick('predictionLog') ?? 'on'),
     ...(predictionLogUri === undefined ? {} : { predictionLogUri }),
     ...retentionOf(pick('predictionRetention')),
+    ...(queueUri === undefined ? {} : { queueUri }),
+    workers: parseWorkers(pick('workers') ?? '1'),
+    ...leaseOf(pick('jobLease')),
   };
 }
 
@@ -162,6 +183,30 @@ function parseSwitch(flag: string, raw: string): boolean {
   if (TRUE_WORDS.includes(word)) return true;
   if (FALSE_WORDS.includes(word)) return false;
   throw invalidArgument(flag, `Invalid --${flag} '${raw}': expected true or false.`);
+}
+
+/** `--job-lease`: whole ms, or with a unit `s` or `m`; from 1 s to 1 h. */
+function leaseOf(raw: string | undefined): { jobLeaseMs?: number } {
+  if (raw === undefined) return {};
+  const match = /^(\d+)(s|m)?$/.exec(raw.trim());
+  const unit = { s: 1_000, m: 60_000 }[match?.[2] ?? ''] ?? 1;
+  const ms = match ? Number(match[1]) * unit : Number.NaN;
+  if (!Number.isSafeInteger(ms) || ms < 1_000 || ms > 3_600_000) {
+    throw invalidArgument(
+      'job-lease',
+      `Invalid --job-lease '${raw}': expected a duration from 1s to 60m, such as 30s.`,
+    );
+  }
+  return { jobLeaseMs: ms };
+}
+
+/** `--workers`: how many job deliveries run at once in this process (0 to 64). */
+function parseWorkers(raw: string): number {
+  const workers = Number(raw);
+  if (!Number.isInteger(workers) || workers < 0 || workers > 64) {
+    throw invalidArgument('workers', `Invalid --workers '${raw}': expected an integer between 0 and 64.`);
+  }
+  return workers;
 }
 
 function parsePort(raw: string): number {

@@ -5,6 +5,7 @@
  */
 import { realpathSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -35,6 +36,8 @@ import type { PredictionStore } from './predictions/prediction-store.js';
 import { RunArtifacts } from './tracking/run-artifacts.js';
 import { TrackingService } from './tracking/tracking-service.js';
 import { runCli } from './cli/program.js';
+import { openJobStage } from './job-stage.js';
+import { catalogWithLease } from './jobs/job-catalog.js';
 
 /** A composed platform: the app plus a way to release every resource it holds. */
 export interface Platform {
@@ -70,11 +73,20 @@ export async function createPlatform(config: SlipwayConfig): Promise<Platform> {
   });
   const webhooks = new WebhookService({ store: stores.webhooks, onRedeliver: notify });
   const evaluation = evaluationServices({ stores, registry, tracking, artifacts, runArtifacts });
-  const serving = await servingServices(config, stores, registry);
+  const { services: serving, store: predictionStore } = await servingServices(config, stores, registry);
   onRegistryEvent = () => void serving.manager.refreshAll();
+  const jobs = await openJobStage({
+    stores,
+    registry,
+    queueUri: config.queueUri,
+    workers: config.workers,
+    workerId: `${hostname()}:${process.pid}:server`,
+    ...catalogOf(config),
+    ...(predictionStore === undefined ? {} : { predictions: predictionStore }),
+  });
   const inFlight = new InFlightRequests();
   const app = await buildApp(
-    { tracking, artifacts, runArtifacts, registry, webhooks, evaluation, serving },
+    { tracking, artifacts, runArtifacts, registry, webhooks, evaluation, serving, jobs: jobs.service },
     { logLevel: config.logLevel, inFlight },
   );
   dispatcher.start();
@@ -84,12 +96,103 @@ export async function createPlatform(config: SlipwayConfig): Promise<Platform> {
       // Let responses in flight finish sending, stop taking requests, then flush what they logged.
       await inFlight.drain(DRAIN_TIMEOUT_MS);
       await app.close();
+      // Jobs in flight stop at their next chunk and log what they scored before the log closes.
+      await jobs.close();
       await serving.manager.close();
       await serving.predictions.close();
       await dispatcher.stop();
       await stores.close();
     },
   };
+}
+
+/** The job catalog with the operator's lease, when one is configured. */
+function catalogOf(config: SlipwayConfig): { catalog?: ReturnType<typeof catalogWithLease> } {
+  return config.jobLeaseMs === undefined ? {} : { catalog: catalogWithLease(config.jobLeaseMs) };
+}
+
+/** A job worker process (`slipway worker`). */
+export interface WorkerProcess {
+  workerId: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a job worker: the platform's stores, the registry (read-only, aliases resolved afresh),
+ * the prediction log batch jobs write to, and a runner taking `config.workers` deliveries at once
+ * from the configured queue.
+ */
+export async function startWorker(
+  config: SlipwayConfig,
+  options: { workerId: string },
+): Promise<WorkerProcess> {
+  const shared = await openSharedStores(config);
+  try {
+    let predictions: PredictionStore | undefined;
+    if (config.predictionLog) {
+      await mkdir(config.dataDir, { recursive: true });
+      predictions = shared.keep(
+        await openPredictionStore(
+          config.predictionLogUri,
+          join(config.dataDir, `predictions-worker-${process.pid}.duckdb`),
+        ),
+      );
+    }
+    shared.keep(
+      await openJobStage({
+        stores: shared.stores,
+        registry: shared.registry,
+        queueUri: config.queueUri,
+        workers: config.workers,
+        workerId: options.workerId,
+        ...catalogOf(config),
+        ...(predictions === undefined ? {} : { predictions }),
+      }),
+    );
+    return { workerId: options.workerId, close: () => shared.close() };
+  } catch (err) {
+    await shared.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** The platform's stores as a process other than the platform sees them, closed in reverse order. */
+interface SharedStores {
+  stores: MetadataStores;
+  /** Resolves aliases afresh on every call: other processes move them. */
+  registry: RegistryService;
+  /** Adds a resource to close (before the ones opened earlier). */
+  keep<T extends { close(): Promise<void> }>(resource: T): T;
+  close(): Promise<void>;
+}
+
+/** Opens the metadata and artifact stores and a registry for a serving or worker process. */
+async function openSharedStores(config: SlipwayConfig): Promise<SharedStores> {
+  const stores = await openMetadataStores(config.backendStoreUri);
+  const opened: { close(): Promise<void> }[] = [stores];
+  const close = async (): Promise<void> => {
+    for (const resource of opened.splice(0).reverse()) await resource.close();
+  };
+  try {
+    const artifacts = await openArtifactStore(config.artifactsUri, { s3: config.s3 });
+    const tracking = new TrackingService({
+      store: stores.tracking,
+      defaultArtifactLocation: (id) => `mlflow-artifacts:/${id}`,
+    });
+    const registry = new RegistryService({ store: stores.registry, tracking, artifacts, aliasCacheTtlMs: 0 });
+    return {
+      stores,
+      registry,
+      keep: (resource) => {
+        opened.push(resource);
+        return resource;
+      },
+      close,
+    };
+  } catch (err) {
+    await close().catch(() => undefined);
+    throw err;
+  }
 }
 
 /** Where the serving stage logs and how its data-plane routes behave; the platform's defaults when absent. */
@@ -106,7 +209,7 @@ async function servingServices(
   stores: MetadataStores,
   registry: RegistryService,
   options: ServingStageOptions = {},
-): Promise<ServingServices> {
+): Promise<{ services: ServingServices; store: PredictionStore | undefined }> {
   const store = config.predictionLog
     ? await openPredictionStore(
         config.predictionLogUri,
@@ -137,17 +240,18 @@ async function servingServices(
   const metrics = new ServingMetrics(() => predictions.stats());
   const manager = new ServingManager({ endpoints, registry, predictions, observer: metrics });
   late.manager = manager;
-  return {
+  const services: ServingServices = {
     endpoints,
     manager,
     predictions,
-    log: new PredictionService({ store, endpoints }),
+    log: new PredictionService({ store, endpoints, models: registry }),
     routes: {
       metrics,
       predictionLog: () => predictions.stats(),
       ...definedFields({ defaultEndpoint: options.defaultEndpoint }),
     },
   };
+  return { services, store };
 }
 
 /**
@@ -251,25 +355,16 @@ export async function createServingPlatform(
   config: SlipwayConfig,
   options: ServingPlatformOptions,
 ): Promise<ServingPlatform> {
-  const stores = await openMetadataStores(config.backendStoreUri);
-  const opened: { close(): Promise<void> }[] = [stores];
-  const closeAll = async (): Promise<void> => {
-    for (const resource of opened.reverse()) await resource.close();
-  };
+  const shared = await openSharedStores(config);
   try {
-    const artifacts = await openArtifactStore(config.artifactsUri, { s3: config.s3 });
-    const tracking = new TrackingService({
-      store: stores.tracking,
-      defaultArtifactLocation: (id) => `mlflow-artifacts:/${id}`,
-    });
     await mkdir(dirname(options.predictionsFile), { recursive: true });
-    // Alias moves happen in other processes: resolve afresh on every poll rather than from a cache.
-    const registry = new RegistryService({ store: stores.registry, tracking, artifacts, aliasCacheTtlMs: 0 });
-    const serving = await servingServices(config, stores, registry, {
+    const { stores, registry } = shared;
+    const { services: serving } = await servingServices(config, stores, registry, {
       predictionsFile: options.predictionsFile,
       defaultEndpoint: options.endpoint,
     });
-    opened.push(serving.predictions, serving.manager);
+    shared.keep(serving.predictions);
+    shared.keep(serving.manager);
     const endpoint = await serving.endpoints.get(options.endpoint).catch((err: unknown) => {
       if (err instanceof SlipwayError && err.code === 'NOT_FOUND') {
         throw new SlipwayError(
@@ -292,11 +387,11 @@ export async function createServingPlatform(
         // listening, then release the models and flush what the requests logged.
         await inFlight.drain(DRAIN_TIMEOUT_MS);
         await app.close();
-        await closeAll();
+        await shared.close();
       },
     };
   } catch (err) {
-    await closeAll().catch(() => undefined);
+    await shared.close().catch(() => undefined);
     throw err;
   }
 }
@@ -386,7 +481,7 @@ function isEntryPoint(): boolean {
 }
 
 if (isEntryPoint()) {
-  runCli(process.argv, { startPlatform }).then(
+  runCli(process.argv, { startPlatform, startWorker }).then(
     (code) => {
       if (code !== undefined) process.exitCode = code;
     },

@@ -14,8 +14,22 @@ describe('loadConfig', () => {
       s3: { forcePathStyle: false },
       logLevel: false,
       predictionLog: true,
+      workers: 1,
     });
     expect(c.s3.endpoint).toBeUndefined();
+  });
+
+  it('takes a PostgreSQL queue URI and a worker count, and refuses others', () => {
+    const pg = 'postgresql://db/slipway?schema=queue';
+    expect(loadConfig({}, { SLIPWAY_QUEUE_URI: pg, SLIPWAY_WORKERS: '0' }, '/h')).toMatchObject({
+      queueUri: pg,
+      workers: 0,
+    });
+    expect(loadConfig({ workers: 4 }, {}, '/h').workers).toBe(4);
+    expect(() => loadConfig({ queueUri: 'redis://x' }, {}, '/h')).toThrow(/queue-uri/);
+    for (const bad of ['-1', '65', '1.5', 'many']) {
+      expect(() => loadConfig({ workers: bad }, {}, '/h'), bad).toThrow(/--workers/);
+    }
   });
 
   it('turns the prediction log off by flag or env, and refuses other words', () => {

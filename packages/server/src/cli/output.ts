@@ -135,3 +135,18 @@ export function collectKeyValue(raw: string, previous: Record<string, string>): 
   if (eq <= 0) throw new InvalidArgumentError(`Expected key=value, got '${raw}'.`);
   return { ...previous, [raw.slice(0, eq)]: raw.slice(eq + 1) };
 }
+
+/** Closes a long-running process's resources on SIGINT or SIGTERM, then exits 0 (1 if closing failed). */
+export function closeOnSignals(resource: { close(): Promise<void> }): void {
+  const stop = (): void => {
+    resource.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        console.error('shutdown failed:', err instanceof Error ? err.message : err);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}

@@ -14,12 +14,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import {
   EXPORT_FORMATS,
+  PREDICTION_STATUSES,
   TRAFFIC_ARMS,
   definedFields,
   invalidArgument,
   type ExportFormat,
   type AggregateBucket,
   type LoggedPrediction,
+  type PredictionStatus,
   type TrafficArm,
 } from '@slipway/contracts';
 import type { PredictionQueryFilter, SlipwayClient } from '@slipway/sdk';
@@ -43,6 +45,7 @@ interface FilterFlags extends ClientFlags {
   arm?: TrafficArm;
   entity?: string;
   tag?: string;
+  status?: PredictionStatus;
 }
 
 interface QueryFlags extends FilterFlags {
@@ -155,7 +158,12 @@ function addFilterOptions(command: Command): Command {
     .option('--model-version <v>', 'only predictions of this model version')
     .addOption(new Option('--arm <arm>', 'only predictions of this traffic arm').choices([...TRAFFIC_ARMS]))
     .option('--entity <id>', "only predictions of this entity (the caller's entity id)")
-    .option('--tag <key:value>', 'only predictions whose request carried this tag', parseTag);
+    .option('--tag <key:value>', 'only predictions whose request carried this tag', parseTag)
+    .addOption(
+      new Option('--status <status>', 'only served predictions (ok) or failed requests (error)').choices([
+        ...PREDICTION_STATUSES,
+      ]),
+    );
 }
 
 function registerQuery(parent: Command, deps: CliDeps): void {
@@ -221,14 +229,17 @@ function registerAggregate(parent: Command, deps: CliDeps): void {
   const command = parent
     .command('aggregate')
     .description(
-      "Print time-bucket aggregates of an endpoint's log: counts, latency, label delay, realized metrics.",
+      "Print time-bucket aggregates of an endpoint's log: counts, errors, latency, label delay, prediction distribution, realized metrics.",
     )
     .argument('<endpoint>', 'endpoint name')
     .requiredOption('--from <time>', 'window start, inclusive (ms or ISO 8601)')
     .requiredOption('--to <time>', 'window end, exclusive (ms or ISO 8601)')
     .option('--bucket <width>', 'bucket width: ms, or 30s, 5m, 1h, 1d (default 1h)')
     .option('--group-by <keys>', 'split buckets by modelVersion and/or arm (comma-separated)', parseGroupBy)
-    .option('--prediction-field <field>', 'output field compared with the label (mae or accuracy)');
+    .option(
+      '--prediction-field <field>',
+      'output field to describe (quantiles or top values) and compare with the label (mae or accuracy)',
+    );
   addClientOptions(addFilterOptions(command), deps).action(
     async (endpoint: string, flags: AggregateFlags) => {
       const buckets = await clientFor(flags).predictions.aggregate(endpoint, {
@@ -334,6 +345,7 @@ function filterOf(flags: FilterFlags): PredictionQueryFilter {
     arm: flags.arm,
     entityId: flags.entity,
     tag: flags.tag,
+    status: flags.status,
   });
 }
 
@@ -350,7 +362,7 @@ function predictionCells(p: LoggedPrediction): string[] {
     p.modelVersion,
     p.arm,
     p.entityId ?? '-',
-    truncate(JSON.stringify(p.output), OUTPUT_WIDTH),
+    truncate(p.error === undefined ? JSON.stringify(p.output) : `error ${p.error.code}`, OUTPUT_WIDTH),
     p.label === undefined ? '-' : JSON.stringify(p.label.value),
     p.label === undefined ? '-' : formatDuration(0, p.label.delayMs),
   ];
@@ -361,7 +373,7 @@ function truncate(text: string, width: number): string {
 }
 
 function bucketTable(buckets: AggregateBucket[], groupBy: ('modelVersion' | 'arm')[]): string {
-  const has = (key: 'predictionMean' | 'accuracy' | 'mae'): boolean =>
+  const has = (key: 'predictionMean' | 'accuracy' | 'mae' | 'distribution'): boolean =>
     buckets.some((b) => b[key] !== undefined);
   const columns: [string, (b: AggregateBucket) => string][] = [
     ['START', (b) => formatTime(b.start)],
@@ -377,13 +389,21 @@ function bucketTable(buckets: AggregateBucket[], groupBy: ('modelVersion' | 'arm
       ? [['ARM', (b: AggregateBucket) => b.arm ?? '-'] as [string, (b: AggregateBucket) => string]]
       : []),
     ['COUNT', (b) => String(b.count)],
+    ['ERRORS', (b) => String(b.errors)],
+    ['ERROR RATE', (b) => num(b.errorRate)],
     ['P50', (b) => ms(b.latencyP50)],
     ['P95', (b) => ms(b.latencyP95)],
     ['P99', (b) => ms(b.latencyP99)],
     ['LABELLED', (b) => String(b.labelled)],
     ['LABEL DELAY P50', (b) => (b.labelDelayP50 === undefined ? '-' : formatDuration(0, b.labelDelayP50))],
   ];
-  if (has('predictionMean')) columns.push(['MEAN', (b) => num(b.predictionMean)]);
+  if (has('predictionMean')) {
+    columns.push(['MEAN', (b) => num(b.predictionMean)]);
+    columns.push(['PRED P05', (b) => num(b.predictionP05)]);
+    columns.push(['PRED P50', (b) => num(b.predictionP50)]);
+    columns.push(['PRED P95', (b) => num(b.predictionP95)]);
+  }
+  if (has('distribution')) columns.push(['TOP VALUES', (b) => topValues(b)]);
   if (has('accuracy')) columns.push(['ACCURACY', (b) => num(b.accuracy)]);
   if (has('mae')) columns.push(['MAE', (b) => num(b.mae)]);
   return formatTable(
@@ -392,8 +412,16 @@ function bucketTable(buckets: AggregateBucket[], groupBy: ('modelVersion' | 'arm
   );
 }
 
-function ms(value: number): string {
-  return `${Number(value.toFixed(2))}ms`;
+function ms(value: number | undefined): string {
+  return value === undefined ? '-' : `${Number(value.toFixed(2))}ms`;
+}
+
+/** The three most frequent values of a bucket's distribution, with their counts. */
+function topValues(b: AggregateBucket): string {
+  if (b.distribution === undefined) return '-';
+  const top = b.distribution.slice(0, 3).map((e) => `${e.value}:${e.count}`);
+  const rest = (b.distributionOther ?? 0) + b.distribution.slice(3).reduce((sum, e) => sum + e.count, 0);
+  return truncate([...top, ...(rest > 0 ? [`other:${rest}`] : [])].join(' '), OUTPUT_WIDTH);
 }
 
 function num(value: number | undefined): string {

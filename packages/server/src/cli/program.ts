@@ -15,10 +15,14 @@ import { registerEndpointsCommands } from './endpoints-command.js';
 import { registerPredictionsCommands } from './predictions-command.js';
 import { registerLabelsCommands } from './labels-command.js';
 import { registerServeCommand } from './serve-command.js';
+import { registerJobsCommands } from './jobs-command.js';
+import { registerWorkerCommand, type StartWorker } from './worker-command.js';
 
 /** Side effects the CLI needs, injected by main.ts. */
 export interface CliDeps {
   startPlatform(config: SlipwayConfig): Promise<{ url: string; close(): Promise<void> }>;
+  /** Starts a job worker (`slipway worker`); main.ts's unless a test injects one. */
+  startWorker?: StartWorker;
   /** Where command output goes (stdout by default). */
   write?: (text: string) => void;
   env?: Record<string, string | undefined>;
@@ -40,6 +44,8 @@ export function buildProgram(deps: CliDeps): Command {
   registerPredictionsCommands(program, deps);
   registerLabelsCommands(program, deps);
   registerServeCommand(program, deps);
+  registerJobsCommands(program, deps);
+  registerWorkerCommand(program, deps);
   return program;
 }
 

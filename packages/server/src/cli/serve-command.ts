@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig, type ConfigFlags, type SlipwayConfig } from '../config.js';
 import type { CliDeps } from './program.js';
-import { writerOf } from './output.js';
+import { closeOnSignals, writerOf } from './output.js';
 
 /** Port a serve process listens on when neither `--port` nor SLIPWAY_PORT says (the server has 5000). */
 export const DEFAULT_SERVE_PORT = 8080;
@@ -92,17 +92,7 @@ export function registerServeCommand(program: Command, deps: ServeDeps): void {
       writerOf(deps)(
         `Slipway serving endpoint ${endpoint} (${serving.live.name}/${serving.live.version}) on ${serving.url}\n`,
       );
-      const stop = (): void => {
-        serving.close().then(
-          () => process.exit(0),
-          (err: unknown) => {
-            console.error('shutdown failed:', err instanceof Error ? err.message : err);
-            process.exit(1);
-          },
-        );
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      closeOnSignals(serving);
     });
 }
 

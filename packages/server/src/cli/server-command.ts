@@ -35,6 +35,18 @@ export function registerServerCommand(program: Command, deps: CliDeps): void {
       '--prediction-log-uri <uri>',
       'the prediction log: duckdb:<file> or postgresql://...[?schema=NAME] (env SLIPWAY_PREDICTION_LOG_URI)',
     )
+    .option(
+      '--queue-uri <uri>',
+      'the job work queue: postgresql://...[?schema=NAME] for slipway worker processes (env SLIPWAY_QUEUE_URI; default: embedded)',
+    )
+    .option(
+      '--job-lease <duration>',
+      'how long a dead worker keeps a job partition, e.g. 30s (env SLIPWAY_JOB_LEASE)',
+    )
+    .option(
+      '--workers <n>',
+      'job deliveries this server runs itself, 0 to leave them to workers (env SLIPWAY_WORKERS, default 1)',
+    )
     .action(async (flags: ConfigFlags) => {
       const config = loadConfig(flags, deps.env ?? process.env, homedir());
       const platform = await deps.startPlatform(config);

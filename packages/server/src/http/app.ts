@@ -24,6 +24,8 @@ import type { PredictionLog } from '../serving/prediction-queue.js';
 import { registerLabelRoutes, registerPredictionQueryRoutes } from '../predictions/prediction-routes.js';
 import type { PredictionService } from '../predictions/prediction-service.js';
 import type { ServingManager } from '../serving/serving-manager.js';
+import { registerJobRoutes } from '../jobs/job-routes.js';
+import type { JobService } from '../jobs/job-service.js';
 
 /** Services and stores the HTTP layer exposes. */
 export interface AppServices {
@@ -37,6 +39,8 @@ export interface AppServices {
   evaluation?: EvaluationRouteServices;
   /** Endpoints and the serving data plane; absent in tests that only need tracking. */
   serving?: ServingServices;
+  /** Batch scoring and other jobs; absent in tests that only need tracking. */
+  jobs?: JobService;
 }
 
 /** The serving stage as the HTTP layer sees it. */
@@ -101,6 +105,7 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
         registerEndpointRoutes(api, serving.endpoints);
         registerPredictionQueryRoutes(api, serving.log);
       }
+      if (services.jobs !== undefined) registerJobRoutes(api, services.jobs);
     },
     { prefix: '/api/v1' },
   );

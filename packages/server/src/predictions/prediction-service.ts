@@ -1,7 +1,8 @@
 /**
  * Use cases of the prediction log: delayed labels in (from the API or a file), and the joined log
  * out (pages, unmatched labels, time-bucket aggregates). Every call names an endpoint that must
- * exist; the store does the joining.
+ * exist, or a registered model (batch jobs log under the model's name by default); the store does
+ * the joining.
  */
 import { randomBytes } from 'node:crypto';
 import {
@@ -41,6 +42,8 @@ export interface PredictionServiceDeps {
   /** The log, or undefined when this process runs with the prediction log off. */
   store: PredictionStore | undefined;
   endpoints: Pick<EndpointService, 'get'>;
+  /** Registered models: a name that is not an endpoint may be a model whose batch jobs logged under it. */
+  models?: { getRegisteredModel(name: string): Promise<unknown> };
   now?: () => number;
 }
 
@@ -94,8 +97,14 @@ export class PredictionService {
   }
 
   private async storeFor(endpoint: string): Promise<PredictionStore> {
-    // NOT_FOUND for an endpoint that does not exist, before anything is read or written.
-    await this.deps.endpoints.get(endpoint);
+    // NOT_FOUND for a name that is neither, before anything is read or written.
+    await this.deps.endpoints.get(endpoint).catch(async (err: unknown) => {
+      const models = this.deps.models;
+      if (!(err instanceof SlipwayError) || err.code !== 'NOT_FOUND' || models === undefined) throw err;
+      await models.getRegisteredModel(endpoint).catch(() => {
+        throw err;
+      });
+    });
     const store = this.deps.store;
     if (store === undefined) {
       throw new SlipwayError(

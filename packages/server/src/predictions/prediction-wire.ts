@@ -5,12 +5,14 @@
  */
 import {
   EXPORT_FORMATS,
+  PREDICTION_STATUSES,
   TRAFFIC_ARMS,
   invalidArgument,
   type ExportFormat,
   type PredictionFilter,
   type AggregateRequest,
   type PredictionPageRequest,
+  type PredictionStatus,
   type TrafficArm,
 } from '@slipway/contracts';
 import type { LabelInput } from './prediction-service.js';
@@ -142,7 +144,14 @@ function decodeFilter(endpoint: string, query: Record<string, unknown>): Predict
   if (query['entityId'] !== undefined) filter.entityId = String(query['entityId']);
   if (query['tag'] !== undefined) filter.tag = tag(query['tag']);
   if (query['labelled'] !== undefined) filter.labelled = boolean(query['labelled'], 'labelled');
+  if (query['status'] !== undefined) filter.status = status(query['status']);
   return filter;
+}
+
+function status(value: unknown): PredictionStatus {
+  const text = String(value);
+  if ((PREDICTION_STATUSES as readonly string[]).includes(text)) return text as PredictionStatus;
+  throw invalidArgument('status', `status must be one of ${PREDICTION_STATUSES.join(', ')}, got '${text}'`);
 }
 
 function arm(value: unknown): TrafficArm {

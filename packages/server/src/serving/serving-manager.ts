@@ -176,10 +176,14 @@ export class ServingManager {
     input: PredictInput,
   ): Promise<PredictResult> {
     const { set, release } = lease;
+    // Read by the failure path only: which model the request went to, and when its call started.
+    let served: ServedModel | undefined;
+    let arm: Exclude<TrafficArm, 'shadow'> = 'live';
+    let started: number | undefined;
     try {
       const canary = set.canary;
       // Without a canary chooseArm always answers live (and draws nothing).
-      const arm =
+      arm =
         canary === undefined
           ? 'live'
           : chooseArm(
@@ -187,11 +191,11 @@ export class ServingManager {
                 ? { canaryPercent: canary.percent, random: this.random }
                 : { canaryPercent: canary.percent, random: this.random, routingKey: input.routingKey },
             );
-      const served = arm === 'canary' && canary !== undefined ? canary.model : set.live;
+      served = arm === 'canary' && canary !== undefined ? canary.model : set.live;
       const endpoint = runtime.endpoint;
       const rows = input.rows;
       const { warnings } = this.validatorOf(served, endpoint, input.source)(rows);
-      const started = performance.now();
+      started = performance.now();
       const settings = endpoint.batching ?? DEFAULT_BATCHING;
       // A batcher reports its own (coalesced) model calls; a direct call is reported here.
       const outputs = await (settings.enabled === false
@@ -239,8 +243,45 @@ export class ServingManager {
       return result;
     } catch (error) {
       release();
+      if (served !== undefined) {
+        const latencyMs = started === undefined ? 0 : performance.now() - started;
+        this.logFailure(name, served, arm, input, error, latencyMs);
+      }
       throw error;
     }
+  }
+
+  /**
+   * Offers the one log record of an admitted request that failed (refused rows, a failed model
+   * call): its first row as input, `{}` as output, the error's code and message. Never the whole
+   * request: a refused request may be the largest the endpoint accepts, and its first row is
+   * enough to see what was sent. Requests refused before admission (unknown endpoint, rate
+   * limit, undecodable body) leave no record: they are counted in /metrics and cost nothing here.
+   */
+  private logFailure(
+    name: string,
+    served: ServedModel,
+    arm: TrafficArm,
+    input: PredictInput,
+    error: unknown,
+    latencyMs: number,
+    shadowOf?: string,
+  ): void {
+    if (!this.logging) return;
+    const first: unknown = input.rows[0];
+    const row = (isRow(first) ? first : {}) as InputRow;
+    const logged = record(row, {}, 0, {
+      predictionId: this.newId(),
+      endpoint: name,
+      served,
+      arm,
+      input,
+      timestamp: this.now(),
+      latencyMs,
+    });
+    logged.error = predictionError(error);
+    if (shadowOf !== undefined) logged.shadowOf = shadowOf;
+    this.deps.predictions.offer([logged]);
   }
 
   /** The endpoint's live model, loading the endpoint when needed (readiness and metadata). */
@@ -417,8 +458,16 @@ export class ServingManager {
       });
       byLayout.set(key, validator);
     }
-    const { warnings } = validator(input.rows);
-    const adapted = { ...input, rows: adaptRows(input.rows, api.adapter), apiVersion: api.name };
+    let warnings: ValidationWarning[];
+    let adapted: PredictInput;
+    try {
+      ({ warnings } = validator(input.rows));
+      adapted = { ...input, rows: adaptRows(input.rows, api.adapter), apiVersion: api.name };
+    } catch (error) {
+      // Refused by the published contract before any arm is chosen: logged against the live model.
+      this.logFailure(name, runtime.pool.set.live, 'live', { ...input, apiVersion: api.name }, error, 0);
+      throw error;
+    }
     const result = await this.serve(name, runtime, runtime.pool.acquire(), adapted);
     return {
       ...result,
@@ -542,7 +591,14 @@ export class ServingManager {
     await Promise.allSettled(
       set.shadows.map(async (shadow) => {
         const started = performance.now();
-        const outputs = await shadow.model.predict(input.rows);
+        let outputs: OutputRow[];
+        try {
+          outputs = await shadow.model.predict(input.rows);
+        } catch (error) {
+          // A shadow's failure is its own: one error record under its arm, beside the live rows.
+          this.logFailure(name, shadow, 'shadow', input, error, performance.now() - started, liveIds[0]);
+          throw error;
+        }
         const latencyMs = performance.now() - started;
         this.deps.observer?.modelCall(name, shadow.version, 'shadow', input.rows.length, latencyMs / 1000);
         if (!this.logging) return;
@@ -586,6 +642,27 @@ export function publishedVersion(endpoint: Endpoint, apiName: string): ApiVersio
     });
   }
   return api;
+}
+
+/** Longest error message a log record keeps. */
+const MAX_ERROR_MESSAGE = 1000;
+
+/**
+ * The `error` of a failed request's record: a SlipwayError's code and message as the caller got
+ * them; anything else is INTERNAL with its own message, which the caller was not shown (the log is
+ * read by the endpoint's operators, who already see its inputs).
+ */
+function predictionError(error: unknown): { code: string; message: string } {
+  const code = error instanceof SlipwayError ? error.code : 'INTERNAL';
+  const message = error instanceof Error ? error.message : String(error);
+  return {
+    code,
+    message: message.length > MAX_ERROR_MESSAGE ? message.slice(0, MAX_ERROR_MESSAGE) : message,
+  };
+}
+
+function isRow(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** One prediction log record, for row `index` of the request. */

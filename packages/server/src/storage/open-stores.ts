@@ -5,6 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import { invalidArgument } from '@slipway/contracts';
 import type { EvaluationStore } from '../evaluation/evaluation-store.js';
+import type { JobStore } from '../jobs/job-store.js';
 import type { EndpointStore } from '../serving/endpoint-store.js';
 import type { RegistryStore } from '../registry/registry-store.js';
 import type { WebhookStore } from '../registry/webhook-store.js';
@@ -12,8 +13,10 @@ import type { ArtifactStore } from '../tracking/artifact-store.js';
 import type { TrackingStore } from '../tracking/tracking-store.js';
 import { FsArtifactStore } from './artifacts/fs-artifact-store.js';
 import { S3ArtifactStore, type S3ArtifactStoreOptions } from './artifacts/s3-artifact-store.js';
+import type { SqlBackend } from './sql/sql-backend.js';
 import { SqlEndpointStore } from './sql/sql-endpoint-store.js';
 import { SqlEvaluationStore } from './sql/sql-evaluation-store.js';
+import { SqlJobStore } from './sql/sql-job-store.js';
 import { SqlRegistryStore } from './sql/sql-registry-store.js';
 import { openSqlTrackingStore } from './sql/sql-tracking-store.js';
 import { SqlWebhookStore } from './sql/sql-webhook-store.js';
@@ -25,6 +28,9 @@ export interface MetadataStores {
   webhooks: WebhookStore;
   evaluations: EvaluationStore;
   endpoints: EndpointStore;
+  jobs: JobStore;
+  /** The shared database itself, for the embedded work queue that lives in it. */
+  backend: SqlBackend;
   /** Releases the shared database. */
   close(): Promise<void>;
 }
@@ -46,6 +52,8 @@ export async function openMetadataStores(uri: string): Promise<MetadataStores> {
     webhooks: new SqlWebhookStore(tracking.backend),
     evaluations: new SqlEvaluationStore(tracking.backend),
     endpoints: new SqlEndpointStore(tracking.backend),
+    jobs: new SqlJobStore(tracking.backend),
+    backend: tracking.backend,
     close: () => tracking.close(),
   };
 }

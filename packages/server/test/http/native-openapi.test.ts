@@ -90,6 +90,11 @@ const ROUTES: [string, string][] = [
   ['get', '/api/v1/endpoints/{name}/labels/unmatched'],
   ['get', '/api/v1/endpoints/{name}/aggregates'],
   ['get', '/api/v1/endpoints/{name}/export'],
+  ['post', '/api/v1/jobs/batch-score'],
+  ['get', '/api/v1/jobs'],
+  ['get', '/api/v1/jobs/{id}'],
+  ['post', '/api/v1/jobs/{id}/cancel'],
+  ['post', '/api/v1/jobs/{id}/retry'],
 ];
 
 describe('GET /api/v1/openapi.json', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   decodeAggregateQuery,
+  decodeExportQuery,
   decodeLabelsBody,
   decodePredictionQuery,
   decodeTime,
@@ -79,10 +80,32 @@ describe('query strings', () => {
     [{ arm: 'blue' }, 'arm'],
     [{ tag: 'nocolon' }, 'tag'],
     [{ labelled: 'yes' }, 'labelled'],
+    [{ status: 'failed' }, 'status'],
     [{ limit: '1.5' }, 'limit'],
     [{ from: 'soon' }, 'from'],
   ])('refuses %j naming %s', (query, field) => {
     expect(fieldOf(() => decodePredictionQuery('e', query))).toBe(field);
+  });
+
+  it('decodes the status filter of queries, exports and aggregates', () => {
+    expect(decodePredictionQuery('e', { status: 'error' })).toEqual({
+      endpoint: 'e',
+      limit: 100,
+      status: 'error',
+    });
+    expect(decodeExportQuery('e', { status: 'ok' })).toEqual({
+      endpoint: 'e',
+      format: 'parquet',
+      status: 'ok',
+    });
+    expect(decodeAggregateQuery('e', { from: '0', to: '1', status: 'error' })).toEqual({
+      endpoint: 'e',
+      from: 0,
+      to: 1,
+      bucketMs: 3_600_000,
+      status: 'error',
+      limit: 100,
+    });
   });
 
   it('decodes aggregates with a bucket duration and groups; from and to are required', () => {

@@ -164,3 +164,70 @@ describe('the prediction log', () => {
     expect(await bad.json()).toEqual({ error: expect.stringMatching(/x-slipway-entity-id/) });
   });
 });
+
+describe('failed requests in the log', () => {
+  it('logs a refused predict request as one error record and counts it in the aggregate; a rate-limited one not', async () => {
+    const created = await api('POST', '/endpoints', {
+      name: 'churn-errors',
+      model: { name: 'churn', version: '1' },
+      rateLimit: { requestsPerSecond: 0.001, burst: 2 },
+    });
+    expect(created.status).toBe(201);
+    const served = await post('/v1/endpoints/churn-errors/predict', { instances: [{ tenure: 3 }] });
+    expect(served.status).toBe(200);
+    const refused = await post('/v1/endpoints/churn-errors/predict', {
+      instances: [{ tenure: 'ten' }, { tenure: 4 }],
+      entity_ids: ['u-9', null],
+      tags: { source: 'app' },
+    });
+    expect(refused.status).toBe(400);
+    const error = refused.body['error'] as { code: string; message: string };
+    expect(error.code).toBe('INVALID_ARGUMENT');
+    // The burst is spent: refused before admission, so not logged.
+    expect((await post('/v1/endpoints/churn-errors/predict', { instances: [{ tenure: 1 }] })).status).toBe(
+      429,
+    );
+
+    let page: PredictionPage = { predictions: [] };
+    await expect
+      .poll(
+        async () => {
+          page = await get<PredictionPage>('/endpoints/churn-errors/predictions');
+          return page.predictions.length;
+        },
+        { timeout: 10_000, interval: 100 },
+      )
+      .toBe(2);
+    const failures = await get<PredictionPage>('/endpoints/churn-errors/predictions?status=error');
+    expect(failures.predictions).toHaveLength(1);
+    expect(failures.predictions[0]).toMatchObject({
+      endpoint: 'churn-errors',
+      modelName: 'churn',
+      modelVersion: '1',
+      arm: 'live',
+      protocol: 'slipway',
+      input: { tenure: 'ten' },
+      output: {},
+      entityId: 'u-9',
+      tags: { source: 'app' },
+      error: { code: 'INVALID_ARGUMENT', message: error.message },
+    });
+    const ok = await get<PredictionPage>('/endpoints/churn-errors/predictions?status=ok');
+    expect(ok.predictions.map((p) => p.predictionId)).toEqual(served.body['prediction_ids']);
+    expect(ok.predictions[0]).not.toHaveProperty('error');
+
+    // One bucket for the whole window: one served prediction and one failed request.
+    const now = Date.now();
+    const { buckets } = await get<{ buckets: AggregateBucket[] }>(
+      `/endpoints/churn-errors/aggregates?from=${now - 3_600_000}&to=${now + 60_000}&bucket=3650d&predictionField=prediction`,
+    );
+    expect(buckets).toHaveLength(1);
+    expect(buckets[0]).toMatchObject({ count: 1, errors: 1, errorRate: 0.5, labelled: 0 });
+    expect(buckets[0]?.predictionMean).toBe(1);
+    const bad = await fetch(`${platform.url}/api/v1/endpoints/churn-errors/predictions?status=failed`);
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { details: { field: string } } }).error.details.field).toBe(
+      'status',
+    );
+  });
+});

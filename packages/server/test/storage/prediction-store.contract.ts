@@ -98,21 +98,58 @@ function bucketStart(ts: number, bucketMs: number): number {
   return Math.floor(ts / bucketMs) * bucketMs;
 }
 
-/** The aggregate row expected over `latencies` (one per prediction), with `extra` fields. */
-function bucket(start: number, latencies: number[], extra: Partial<AggregateBucket> = {}): AggregateBucket {
+/**
+ * The aggregate row expected over `latencies` (one per served prediction) and `errors` failed
+ * requests, with `extra` fields.
+ */
+function bucket(
+  start: number,
+  latencies: number[],
+  extra: Partial<AggregateBucket> = {},
+  errors = 0,
+): AggregateBucket {
   return {
     start,
     count: latencies.length,
-    latencyP50: quantile(latencies, 0.5),
-    latencyP95: quantile(latencies, 0.95),
-    latencyP99: quantile(latencies, 0.99),
+    errors,
+    errorRate: errors / (errors + latencies.length),
+    ...(latencies.length === 0
+      ? {}
+      : {
+          latencyP50: quantile(latencies, 0.5),
+          latencyP95: quantile(latencies, 0.95),
+          latencyP99: quantile(latencies, 0.99),
+        }),
     labelled: 0,
     ...extra,
   };
 }
 
+/** The prediction-field quantiles a bucket reports over numeric `values`. */
+function spread(values: number[]): Partial<AggregateBucket> {
+  return {
+    predictionP05: quantile(values, 0.05),
+    predictionP50: quantile(values, 0.5),
+    predictionP95: quantile(values, 0.95),
+  };
+}
+
+/** A failed request's record numbered `i`: first row as input, `{}` as output, and its error. */
+function failure(i: number, overrides: Partial<PredictionRecord> = {}): PredictionRecord {
+  return prediction(i, {
+    output: {},
+    latencyMs: 5_000,
+    error: { code: 'INVALID_ARGUMENT', message: `rows[0].amount must be a number (${i})` },
+    ...overrides,
+  });
+}
+
 /** Fields of a bucket computed in floating point, compared to 9 digits. */
 const FLOAT_FIELDS = new Set([
+  'errorRate',
+  'predictionP05',
+  'predictionP50',
+  'predictionP95',
   'latencyP50',
   'latencyP95',
   'latencyP99',
@@ -879,16 +916,23 @@ export function predictionStoreContract(
             labelled: 3,
             labelDelayP50: quantile([1_000, 5_000, 2_000], 0.5),
             predictionMean: 0.625,
+            ...spread([0.25, 0.5, 0.75, 1]),
             mae: (0.25 + 0.5 + 0.25) / 3,
           }),
-          bucket(s0 + b, [17], { predictionMean: 0.5 }),
+          bucket(s0 + b, [17], { predictionMean: 0.5, ...spread([0.5]) }),
           bucket(s0 + 3 * b, [40, 41], {
             labelled: 2,
             labelDelayP50: quantile([1_000, 4_000], 0.5),
             predictionMean: 0.5,
+            ...spread([0, 1]),
             mae: 0.5,
           }),
         ]);
+        // Exact values of the interpolation: p05 of [0.25, 0.5, 0.75, 1] lies 0.15 of the way up.
+        expect(rows[0]!.predictionP05).toBeCloseTo(0.2875, 9);
+        expect(rows[0]!.predictionP95).toBeCloseTo(0.9625, 9);
+        expect(rows[2]!.predictionP50).toBeCloseTo(0.5, 9);
+        for (const row of rows) expect(row).not.toHaveProperty('distribution');
         expect(rows[0]!.labelDelayP50).toBeCloseTo(2_000, 9);
         expect(rows[2]!.labelDelayP50).toBeCloseTo(2_500, 9);
         for (const key of ['labelDelayP50', 'accuracy', 'mae']) expect(rows[1]).not.toHaveProperty(key);
@@ -902,8 +946,20 @@ export function predictionStoreContract(
         ]);
         // Over the labelled predictions only: the unlabelled bucket disappears.
         expectBuckets(await store.aggregate({ ...request, predictionField: 'score', labelled: true }), [
-          bucket(s0, [10, 11, 12], { labelled: 3, labelDelayP50: 2_000, predictionMean: 0.5, mae: 1 / 3 }),
-          bucket(s0 + 3 * b, [40, 41], { labelled: 2, labelDelayP50: 2_500, predictionMean: 0.5, mae: 0.5 }),
+          bucket(s0, [10, 11, 12], {
+            labelled: 3,
+            labelDelayP50: 2_000,
+            predictionMean: 0.5,
+            ...spread([0.25, 0.5, 0.75]),
+            mae: 1 / 3,
+          }),
+          bucket(s0 + 3 * b, [40, 41], {
+            labelled: 2,
+            labelDelayP50: 2_500,
+            predictionMean: 0.5,
+            ...spread([0, 1]),
+            mae: 0.5,
+          }),
         ]);
       });
 
@@ -931,8 +987,18 @@ export function predictionStoreContract(
           predictionField: 'class',
         });
         expectBuckets(rows, [
-          bucket(s0, [10, 11, 12, 13], { labelled: 3, labelDelayP50: 2_000, accuracy: 2 / 3 }),
-          bucket(s0 + b, [17]),
+          bucket(s0, [10, 11, 12, 13], {
+            labelled: 3,
+            labelDelayP50: 2_000,
+            accuracy: 2 / 3,
+            // A tie of counts goes by value.
+            distribution: [
+              { value: 'fraud', count: 2 },
+              { value: 'ok', count: 2 },
+            ],
+            distributionOther: 0,
+          }),
+          bucket(s0 + b, [17], { distribution: [{ value: 'ok', count: 1 }], distributionOther: 0 }),
         ]);
         for (const row of rows) {
           expect(row).not.toHaveProperty('mae');
@@ -969,10 +1035,150 @@ export function predictionStoreContract(
             labelled: 4,
             labelDelayP50: quantile([1_000, 2_000, 3_000, 4_000], 0.5),
             accuracy: 0.5,
+            distribution: [
+              { value: 'true', count: 3 },
+              { value: 'false', count: 2 },
+            ],
+            distributionOther: 0,
           }),
         ]);
         expect(rows[0]).not.toHaveProperty('mae');
         expect(rows[0]).not.toHaveProperty('predictionMean');
+      });
+    });
+
+    describe('failed requests', () => {
+      const b = TEN_MINUTES;
+      const s0 = bucketStart(T0, b);
+
+      test('are stored with their error, returned by queries, and filtered by status', async (store) => {
+        const e = 'errors-query';
+        const ok = prediction(0, { endpoint: e });
+        const failed = failure(1, {
+          endpoint: e,
+          input: { amount: 'ten' },
+          entityId: 'u-1',
+          tags: { a: 'b' },
+        });
+        const internal = failure(2, {
+          endpoint: e,
+          input: {},
+          error: { code: 'INTERNAL', message: 'model crashed: "boom"' },
+        });
+        await store.write([ok, failed, internal]);
+        expectLogged(await all(store, { endpoint: e }), [internal, failed, ok]);
+        expectLogged(await all(store, { endpoint: e, status: 'error' }), [internal, failed]);
+        expectLogged(await all(store, { endpoint: e, status: 'ok' }), [ok]);
+        expect(await ids(store, { endpoint: e, status: 'error', entityId: 'u-1' })).toEqual([pid(1)]);
+        await expectInvalid(
+          store.queryPredictions({ endpoint: e, limit: 10, status: 'bad' as never }),
+          'status',
+        );
+      });
+
+      test('count as errors of their bucket and group, and in nothing else', async (store) => {
+        const e = 'errors-agg';
+        await store.write([
+          prediction(0, { endpoint: e, entityId: 'u-1' }),
+          prediction(1, { endpoint: e }),
+          prediction(2, { endpoint: e }),
+          // In the label's entity window: a label must not count for a failed request.
+          failure(3, { endpoint: e, entityId: 'u-1', output: { score: 100 } }),
+          failure(4, { endpoint: e, arm: 'canary' }),
+          // A bucket of failures only.
+          failure(12, { endpoint: e }),
+          prediction(30, { endpoint: e }),
+          failure(31, { endpoint: 'errors-agg-other' }),
+        ]);
+        await store.writeLabels([
+          label(1, { entityId: 'u-1', from: at(0), to: at(5) }, { endpoint: e, receivedAt: at(0) + 5_000 }),
+        ]);
+        const request = { endpoint: e, from: s0, to: s0 + 10 * b, bucketMs: b };
+        const labelled = { labelled: 1, labelDelayP50: 5_000 };
+        const rows = await store.aggregate(request);
+        expectBuckets(rows, [
+          bucket(s0, [10, 11, 12], labelled, 2),
+          bucket(s0 + b, [], {}, 1),
+          bucket(s0 + 3 * b, [40]),
+        ]);
+        expect(rows.map((r) => r.errorRate)).toEqual([0.4, 1, 0]);
+        for (const key of ['latencyP50', 'latencyP95', 'latencyP99']) expect(rows[1]).not.toHaveProperty(key);
+
+        expectBuckets(await store.aggregate({ ...request, groupBy: ['arm'] }), [
+          bucket(s0, [], { arm: 'canary' }, 1),
+          bucket(s0, [10, 11, 12], { arm: 'live', ...labelled }, 1),
+          bucket(s0 + b, [], { arm: 'live' }, 1),
+          bucket(s0 + 3 * b, [40], { arm: 'live' }),
+        ]);
+        // The prediction field is the served predictions' alone (the failure's output is left out).
+        expectBuckets(await store.aggregate({ ...request, predictionField: 'score' }), [
+          bucket(s0, [10, 11, 12], { ...labelled, predictionMean: 0.1, ...spread([0, 0.1, 0.2]), mae: 1 }, 2),
+          bucket(s0 + b, [], {}, 1),
+          bucket(s0 + 3 * b, [40], { predictionMean: 3, ...spread([3]) }),
+        ]);
+        expectBuckets(await store.aggregate({ ...request, status: 'ok' }), [
+          bucket(s0, [10, 11, 12], labelled),
+          bucket(s0 + 3 * b, [40]),
+        ]);
+        expectBuckets(await store.aggregate({ ...request, status: 'error' }), [
+          bucket(s0, [], {}, 2),
+          bucket(s0 + b, [], {}, 1),
+        ]);
+        // Failed requests are never labelled.
+        expectBuckets(await store.aggregate({ ...request, labelled: true }), [bucket(s0, [10], labelled)]);
+        expectBuckets(await store.aggregate({ ...request, labelled: false }), [
+          bucket(s0, [11, 12], {}, 2),
+          bucket(s0 + b, [], {}, 1),
+          bucket(s0 + 3 * b, [40]),
+        ]);
+      });
+    });
+
+    describe('prediction distribution', () => {
+      test('lists the 20 most frequent values by count, ties by value; the rest is distributionOther', async (store) => {
+        const e = 'distribution';
+        const singles = Array.from({ length: 20 }, (_, i) => `v${String(i + 1).padStart(2, '0')}`);
+        const values: unknown[] = ['b', 'b', 'b', 'a', 'a', true, true, 'Z', ...singles, null, { x: 1 }];
+        await store.write([
+          ...values.map((value, i) =>
+            prediction(i, { endpoint: e, timestamp: T0 + i, output: { class: value } }),
+          ),
+          // Without the field: not in the distribution at all.
+          prediction(40, { endpoint: e, timestamp: T0 + 40, output: { other: 'x' } }),
+          // A failed request: not in it either.
+          failure(41, { endpoint: e, timestamp: T0 + 41, output: { class: 'b' } }),
+        ]);
+        const rows = await store.aggregate({
+          endpoint: e,
+          from: T0,
+          to: T0 + 100,
+          bucketMs: TEN_MINUTES,
+          predictionField: 'class',
+        });
+        expect(rows).toHaveLength(1);
+        const row = rows[0]!;
+        expect(row.count).toBe(values.length + 1);
+        expect(row.errors).toBe(1);
+        // Byte order: 'Z' sorts before 'a'; 'true' (a boolean) after 'a' among the counts of 2.
+        expect(row.distribution).toEqual([
+          { value: 'b', count: 3 },
+          { value: 'a', count: 2 },
+          { value: 'true', count: 2 },
+          { value: 'Z', count: 1 },
+          ...singles.slice(0, 16).map((value) => ({ value, count: 1 })),
+        ]);
+        // v17-v20, the JSON null and the object.
+        expect(row.distributionOther).toBe(6);
+        for (const key of [
+          'predictionMean',
+          'predictionP05',
+          'predictionP50',
+          'predictionP95',
+          'mae',
+          'accuracy',
+        ]) {
+          expect(row).not.toHaveProperty(key);
+        }
       });
     });
 
@@ -1010,21 +1216,35 @@ export function predictionStoreContract(
         test(`exports the filtered, joined log to ${format}, oldest first, every column`, async (store) => {
           const e = `export-${format}`;
           const tagged = prediction(1, { endpoint: e, entityId: 'u-1', tags: { src: 'a,"b"' } });
+          const failed = failure(3, { endpoint: e });
           await store.write([
             prediction(0, { endpoint: e }),
             tagged,
             prediction(2, { endpoint: 'export-other' }),
+            failed,
           ]);
           await store.writeLabels([label(1, { predictionId: pid(1) }, { endpoint: e, value: 'fraud' })]);
           const dir = await mkdtemp(join(tmpdir(), 'slipway-export-contract-'));
           try {
             const path = join(dir, `log.${format}`);
-            expect(await store.exportWindow({ endpoint: e, format, path })).toEqual({ rows: 2 });
+            expect(await store.exportWindow({ endpoint: e, format, path })).toEqual({ rows: 3 });
             const rows = await readExport(path, format);
             expect(Object.keys(rows[0] ?? {})).toEqual([...EXPORT_COLUMNS]);
-            expect(rows.map((r) => r['prediction_id'])).toEqual([pid(0), pid(1)]);
-            const [plain, joinedRow] = rows;
-            expect(plain).toMatchObject({ endpoint: e, model_version: '1', arm: 'live', label: null });
+            expect(rows.map((r) => r['prediction_id'])).toEqual([pid(0), pid(1), pid(3)]);
+            const [plain, joinedRow, failedRow] = rows;
+            expect(plain).toMatchObject({
+              endpoint: e,
+              model_version: '1',
+              arm: 'live',
+              label: null,
+              error: null,
+            });
+            expect(JSON.parse(String(failedRow?.['error']))).toEqual(failed.error);
+            expect(JSON.parse(String(failedRow?.['output']))).toEqual({});
+            const onlyErrors = join(dir, `errors.${format}`);
+            expect(
+              await store.exportWindow({ endpoint: e, status: 'error', format, path: onlyErrors }),
+            ).toEqual({ rows: 1 });
             expect(JSON.parse(String(plain?.['input']))).toEqual({ amount: 0, country: 'de' });
             expect(Number(plain?.['latency_ms'])).toBe(10);
             expect(utcMs(plain?.['timestamp'])).toBe(at(0));

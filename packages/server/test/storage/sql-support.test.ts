@@ -121,6 +121,9 @@ describe.skipIf(!TEST_POSTGRES_URL)('openSqlDatabase (PostgreSQL)', () => {
         'experiments',
         'input_tags',
         'inputs',
+        'job_chunks',
+        'job_partitions',
+        'jobs',
         'latest_metrics',
         'metrics',
         'model_version_tags',
@@ -138,6 +141,7 @@ describe.skipIf(!TEST_POSTGRES_URL)('openSqlDatabase (PostgreSQL)', () => {
         'webhook_cursors',
         'webhook_deliveries',
         'webhooks',
+        'work_items',
       ]);
     } finally {
       await database.close();

@@ -16,10 +16,11 @@
  */
 import { DuckDBInstance, DuckDBTimestampValue } from '@duckdb/node-api';
 import type { DuckDBAppender, DuckDBConnection, DuckDBValue } from '@duckdb/node-api';
-import { invalidArgument } from '@slipway/contracts';
+import { DISTRIBUTION_TOP, invalidArgument } from '@slipway/contracts';
 import type {
   AggregateBucket,
   AggregateRequest,
+  DistributionEntry,
   JoinedLabel,
   LabelRecord,
   LabelValue,
@@ -28,6 +29,7 @@ import type {
   PredictionFilter,
   PredictionPage,
   PredictionPageRequest,
+  PredictionError,
   PredictionRecord,
   TrafficArm,
   UnmatchedLabelPage,
@@ -67,6 +69,8 @@ const ADDED_COLUMNS_SQL = [
   `ALTER TABLE ${PREDICTIONS_TABLE} ADD COLUMN IF NOT EXISTS tags JSON`,
   `ALTER TABLE ${PREDICTIONS_TABLE} ADD COLUMN IF NOT EXISTS api_version VARCHAR`,
   `ALTER TABLE ${PREDICTIONS_TABLE} ADD COLUMN IF NOT EXISTS job_id VARCHAR`,
+  // `{code, message}` on a failed request's record, NULL on every served prediction.
+  `ALTER TABLE ${PREDICTIONS_TABLE} ADD COLUMN IF NOT EXISTS error JSON`,
 ];
 
 const LABEL_COLUMNS = `(
@@ -133,14 +137,14 @@ winners AS (
 /** The columns of a logged prediction as `rowToPrediction` reads them, from `b` joined with winner `w`. */
 const PREDICTION_COLUMNS = `b.prediction_id, b.endpoint, b.model_name, b.model_version, b.arm, b.protocol,
   epoch_ms(b.ts) AS ts_ms, b.latency_ms, b.request_id, b.input, b.output, b.shadow_of, b.entity_id,
-  b.tags, b.api_version, b.job_id, w.label_id AS l_id, w.value AS l_value,
+  b.tags, b.api_version, b.job_id, b.error, w.label_id AS l_id, w.value AS l_value,
   epoch_ms(w.received_at) AS l_received_ms`;
 
 /** `EXPORT_COLUMNS` from `b` joined with winner `w`; JSON columns as text, so every format reads the same. */
 const EXPORT_SELECT = `b.prediction_id, b.endpoint, b.model_name, b.model_version, b.arm, b.protocol,
   b.ts AS timestamp, b.latency_ms, b.request_id, b.entity_id, b.shadow_of, b.api_version, b.job_id,
   b.tags::VARCHAR AS tags, b.input::VARCHAR AS input, b.output::VARCHAR AS output,
-  w.value::VARCHAR AS label, w.received_at AS label_received_at,
+  b.error::VARCHAR AS error, w.value::VARCHAR AS label, w.received_at AS label_received_at,
   epoch_ms(w.received_at) - epoch_ms(b.ts) AS label_delay_ms`;
 
 /** DuckDB's COPY options per export format. */
@@ -394,6 +398,9 @@ export class DuckDbPredictionStore implements PredictionStore {
       checkString(field, 'predictionField');
       params.field_path = jsonPointer(field);
     }
+    // Failed requests are never joined to labels here: they count as unlabelled.
+    const servedCut = request.status !== 'error' ? '' : 'AND false';
+    const failedCut = request.status !== 'ok' && request.labelled !== true ? '' : 'AND false';
     const labelledWhere =
       request.labelled === undefined
         ? ''
@@ -401,60 +408,110 @@ export class DuckDbPredictionStore implements PredictionStore {
           ? 'WHERE w.rid IS NOT NULL'
           : 'WHERE w.rid IS NULL';
     const keys = ['bucket', ...(byVersion ? ['model_version'] : []), ...(byArm ? ['arm'] : [])];
+    const keyList = keys.join(', ');
+    const bucketOf = (alias: string): string =>
+      `floor(epoch_ms(${alias}.ts) / $bucket_ms) * $bucket_ms AS bucket`;
+    /** The group keys computed from the rows of `alias` (a prediction table or `base`). */
+    const keysOf = (alias: string): string =>
+      [bucketOf(alias), ...keys.slice(1).map((key) => `${alias}.${key}`)].join(', ');
     const fieldColumns =
       field === undefined
         ? ''
-        : `, b.fv, coalesce(json_type(b.fv) IN ${NUMERIC_JSON}, false) AS fnum,
+        : `, b.fv, b.ft, coalesce(b.ft IN ${NUMERIC_JSON}, false) AS fnum,
+             CASE WHEN b.ft IN ${NUMERIC_JSON} THEN try_cast(b.fv AS DOUBLE) END AS fd,
              coalesce(json_type(w.value) IN ${NUMERIC_JSON}, false) AS lnum`;
     // Filters do not stop a cast from being evaluated: every cast of a JSON value is a try_cast.
+    // `fd` is the field as a number, NULL unless it is a JSON number (a string "1.5" is not), cast
+    // once per row; the aggregates over it skip the NULLs without a filter.
     const fieldAggregates =
       field === undefined
         ? ''
-        : `, count(*) FILTER (WHERE fnum) AS numeric_n,
-             avg(try_cast(fv AS DOUBLE)) FILTER (WHERE fnum) AS prediction_mean,
-             avg(abs(try_cast(fv AS DOUBLE) - try_cast(l_value AS DOUBLE)))
-               FILTER (WHERE labelled AND fnum AND lnum) AS mae,
+        : `, count(fd) AS numeric_n,
+             count(*) FILTER (WHERE fv IS NOT NULL AND NOT fnum) AS other_n,
+             avg(fd) AS prediction_mean,
+             quantile_cont(fd, [0.05, 0.5, 0.95]) AS fq,
+             avg(abs(fd - try_cast(l_value AS DOUBLE))) FILTER (WHERE labelled AND lnum) AS mae,
              avg(CASE WHEN fv::VARCHAR = l_value::VARCHAR THEN 1.0 ELSE 0.0 END) FILTER (WHERE labelled) AS accuracy`;
+    // Value counts need no label, so without a label filter they are taken from `base` (already
+    // materialized) rather than from the join.
+    const distributionCtes =
+      field === undefined
+        ? ''
+        : `, value_counts AS (
+          SELECT ${request.labelled === undefined ? keysOf('j') : keys.map((key) => `j.${key}`).join(', ')},
+            json_extract_string(j.fv, '$') AS value, count(*) AS n
+          FROM ${request.labelled === undefined ? 'base' : 'joined'} j
+          WHERE j.ft IN ('VARCHAR', 'BOOLEAN')
+          GROUP BY ALL
+        ),
+        distribution AS (
+          SELECT ${keyList}, list({'value': value, 'count': n} ORDER BY n DESC, value) AS dist
+          FROM (SELECT * FROM value_counts
+            QUALIFY row_number() OVER (PARTITION BY ${keyList} ORDER BY n DESC, value) <= ${DISTRIBUTION_TOP})
+          GROUP BY ${keyList}
+        )`;
     // `base` is read by the join's four branches, so DuckDB materializes it: it carries only the
-    // prediction field, extracted once, never the whole output JSON.
+    // prediction field and its JSON type, each computed once, never the whole output JSON.
     const sql = `WITH base AS (
         SELECT p.rowid AS rid, p.endpoint, p.prediction_id, p.shadow_of, p.entity_id, p.ts,
           p.model_version, p.arm, p.latency_ms
-          ${field === undefined ? '' : ', json_extract(p.output, $field_path) AS fv'}
-        FROM ${PREDICTIONS_TABLE} p WHERE ${where.join(' AND ')}
+          ${field === undefined ? '' : ', json_extract(p.output, $field_path) AS fv, json_type(fv) AS ft'}
+        FROM ${PREDICTIONS_TABLE} p WHERE ${where.join(' AND ')} AND p.error IS NULL ${servedCut}
       ), ${WINNERS_CTE},
       joined AS (
-        SELECT floor(epoch_ms(b.ts) / $bucket_ms) * $bucket_ms AS bucket, b.model_version, b.arm,
+        SELECT ${bucketOf('b')}, b.model_version, b.arm,
           b.latency_ms, epoch_ms(b.ts) AS ts_ms, w.rid IS NOT NULL AS labelled, w.value AS l_value,
           epoch_ms(w.received_at) AS l_received_ms ${fieldColumns}
         FROM base b LEFT JOIN winners w ON w.rid = b.rid ${labelledWhere}
-      )
-      SELECT ${keys.join(', ')}, count(*) AS n,
-        quantile_cont(latency_ms, [0.5, 0.95, 0.99]) AS q, count(*) FILTER (WHERE labelled) AS labelled_n,
-        quantile_cont(l_received_ms - ts_ms, 0.5) FILTER (WHERE labelled) AS delay_p50 ${fieldAggregates}
-      FROM joined GROUP BY ${keys.join(', ')} ORDER BY ${keys.join(', ')}`;
+      ),
+      served AS (
+        SELECT ${keyList}, count(*) AS n,
+          quantile_cont(latency_ms, [0.5, 0.95, 0.99]) AS q, count(*) FILTER (WHERE labelled) AS labelled_n,
+          quantile_cont(l_received_ms - ts_ms, 0.5) FILTER (WHERE labelled) AS delay_p50 ${fieldAggregates}
+        FROM joined GROUP BY ${keyList}
+      ),
+      failed AS (
+        SELECT ${keysOf('p')}, count(*) AS errors
+        FROM ${PREDICTIONS_TABLE} p WHERE ${where.join(' AND ')} AND p.error IS NOT NULL ${failedCut}
+        GROUP BY ALL
+      ) ${distributionCtes}
+      SELECT * FROM served FULL OUTER JOIN failed USING (${keyList})
+      ${field === undefined ? '' : `LEFT JOIN distribution d USING (${keyList})`}
+      ORDER BY ${keyList}`;
     const rows = await this.rows(sql, params);
     return rows.map((row) => {
-      // One sort per group for the three quantiles (a list), where three aggregates sorted thrice.
-      const quantiles = row.q as number[];
+      const count = Number(row.n ?? 0);
+      const errors = Number(row.errors ?? 0);
       const bucket: AggregateBucket = {
         start: Number(row.bucket),
         ...(byVersion ? { modelVersion: row.model_version as string } : {}),
         ...(byArm ? { arm: row.arm as TrafficArm } : {}),
-        count: Number(row.n),
-        latencyP50: Number(quantiles[0]),
-        latencyP95: Number(quantiles[1]),
-        latencyP99: Number(quantiles[2]),
-        labelled: Number(row.labelled_n),
+        count,
+        errors,
+        errorRate: errors / (errors + count),
+        labelled: Number(row.labelled_n ?? 0),
       };
+      if (count > 0) {
+        // One sort per group for the three quantiles (a list), where three aggregates sorted thrice.
+        const quantiles = row.q as number[];
+        bucket.latencyP50 = Number(quantiles[0]);
+        bucket.latencyP95 = Number(quantiles[1]);
+        bucket.latencyP99 = Number(quantiles[2]);
+      }
       if (bucket.labelled > 0) bucket.labelDelayP50 = Number(row.delay_p50);
-      if (field !== undefined) {
+      if (field !== undefined && count > 0) {
         const numeric = Number(row.numeric_n) > 0;
-        if (numeric) bucket.predictionMean = Number(row.prediction_mean);
         if (numeric) {
+          const fq = row.fq as number[];
+          bucket.predictionMean = Number(row.prediction_mean);
+          bucket.predictionP05 = Number(fq[0]);
+          bucket.predictionP50 = Number(fq[1]);
+          bucket.predictionP95 = Number(fq[2]);
           if (row.mae !== null && row.mae !== undefined) bucket.mae = Number(row.mae);
-        } else if (bucket.labelled > 0) {
-          bucket.accuracy = Number(row.accuracy);
+        } else {
+          const other = Number(row.other_n);
+          if (other > 0) setDistribution(bucket, (row.dist as DistributionEntry[] | null) ?? [], other);
+          if (bucket.labelled > 0) bucket.accuracy = Number(row.accuracy);
         }
       }
       return bucket;
@@ -499,6 +556,16 @@ export class DuckDbPredictionStore implements PredictionStore {
   }
 }
 
+/**
+ * Sets a bucket's `distribution` from its top values and `distributionOther` from `present`, the
+ * predictions with a non-numeric value: those beyond the top values and JSON nulls, objects, arrays.
+ */
+function setDistribution(bucket: AggregateBucket, top: readonly DistributionEntry[], present: number): void {
+  const distribution = top.map((entry) => ({ value: String(entry.value), count: Number(entry.count) }));
+  bucket.distribution = distribution;
+  bucket.distributionOther = present - distribution.reduce((sum, entry) => sum + entry.count, 0);
+}
+
 /** WHERE conditions (on predictions `p`) of a filter, binding their values into `params`. */
 function filterSql(filter: PredictionFilter, params: Params): string[] {
   checkString(filter.endpoint, 'endpoint');
@@ -529,6 +596,7 @@ function filterSql(filter: PredictionFilter, params: Params): string[] {
     params.entity_id = filter.entityId;
     where.push('p.entity_id = $entity_id');
   }
+  if (filter.status !== undefined) where.push(statusSql(filter.status));
   if (filter.tag !== undefined) {
     checkString(filter.tag.key, 'tag.key');
     checkString(filter.tag.value, 'tag.value');
@@ -539,6 +607,13 @@ function filterSql(filter: PredictionFilter, params: Params): string[] {
     );
   }
   return where;
+}
+
+/** The condition (on `p`) of a `status` filter; INVALID_ARGUMENT naming `status` for another value. */
+function statusSql(status: unknown): string {
+  if (status === 'ok') return 'p.error IS NULL';
+  if (status === 'error') return 'p.error IS NOT NULL';
+  throw invalidArgument('status', "status must be 'ok' or 'error'");
 }
 
 /** A JSON pointer to the top-level key `key` (so any key, dots and quotes included, is one step). */
@@ -604,6 +679,7 @@ interface PredictionRow {
   input: string;
   output: string;
   tags: string | undefined;
+  error: string | undefined;
 }
 
 function toRow(record: PredictionRecord): PredictionRow {
@@ -616,7 +692,17 @@ function toRow(record: PredictionRecord): PredictionRow {
     input: toJson(record.input, record.predictionId, 'input'),
     output: toJson(record.output, record.predictionId, 'output'),
     tags: record.tags === undefined ? undefined : toJson(record.tags, record.predictionId, 'tags'),
+    error: record.error === undefined ? undefined : errorJson(record),
   };
+}
+
+/** The `error` column of a failed request's record: exactly `{code, message}`, both strings. */
+function errorJson(record: PredictionRecord): string {
+  const { code, message } = record.error ?? {};
+  if (typeof code !== 'string' || typeof message !== 'string') {
+    throw new Error(`Prediction '${record.predictionId}' has an error without a string code and message`);
+  }
+  return JSON.stringify({ code, message });
 }
 
 /** JSON text of a payload; bigints become decimal strings rather than failing the whole batch. */
@@ -640,7 +726,10 @@ function appendOptional(appender: DuckDBAppender, value: string | undefined): vo
   else appender.appendVarchar(value);
 }
 
-function appendRow(appender: DuckDBAppender, { record, micros, input, output, tags }: PredictionRow): void {
+function appendRow(
+  appender: DuckDBAppender,
+  { record, micros, input, output, tags, error }: PredictionRow,
+): void {
   appender.appendVarchar(record.predictionId);
   appender.appendVarchar(record.endpoint);
   appender.appendVarchar(record.modelName);
@@ -657,6 +746,7 @@ function appendRow(appender: DuckDBAppender, { record, micros, input, output, ta
   appendOptional(appender, tags);
   appendOptional(appender, record.apiVersion);
   appendOptional(appender, record.jobId);
+  appendOptional(appender, error);
   appender.endRow();
 }
 
@@ -763,6 +853,9 @@ function rowToPrediction(row: Row): LoggedPrediction {
   if (row.tags !== null) prediction.tags = JSON.parse(row.tags as string) as Record<string, string>;
   if (row.api_version !== null) prediction.apiVersion = row.api_version as string;
   if (row.job_id !== null) prediction.jobId = row.job_id as string;
+  if (row.error !== null && row.error !== undefined) {
+    prediction.error = JSON.parse(row.error as string) as PredictionError;
+  }
   if (row.l_id !== null) {
     const receivedAt = Number(row.l_received_ms);
     const label: JoinedLabel = {

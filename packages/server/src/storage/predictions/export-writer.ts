@@ -33,6 +33,7 @@ const COLUMN_TYPES: Record<(typeof EXPORT_COLUMNS)[number], string> = {
   tags: 'VARCHAR',
   input: 'VARCHAR',
   output: 'VARCHAR',
+  error: 'VARCHAR',
   label: 'VARCHAR',
   label_received_at: 'TIMESTAMP',
   label_delay_ms: 'BIGINT',

@@ -10,17 +10,20 @@
  * quoted with `quoteIdent`, and the only literals in SQL are partition bounds this file formats.
  */
 import {
+  DISTRIBUTION_TOP,
   EXPORT_FORMATS,
   invalidArgument,
   SlipwayError,
   type AggregateBucket,
   type AggregateRequest,
+  type DistributionEntry,
   type LabelRecord,
   type LabelValue,
   type LabelWriteResult,
   type LoggedPrediction,
   type PredictionFilter,
   type PredictionPage,
+  type PredictionError,
   type PredictionPageRequest,
   type PredictionRecord,
   type ServingProtocol,
@@ -155,7 +158,18 @@ function validateLabel(label: LabelRecord, i: number): void {
   }
 }
 
+/** The `error` column of a failed request's record: exactly `{code, message}`. */
+function errorJson(record: PredictionRecord): string {
+  return JSON.stringify({ code: record.error?.code, message: record.error?.message });
+}
+
 function validateRecord(record: PredictionRecord, i: number): void {
+  if (
+    record.error !== undefined &&
+    (typeof record.error?.code !== 'string' || typeof record.error?.message !== 'string')
+  ) {
+    throw invalidArgument(`records[${i}].error`, 'error must have a string code and message.');
+  }
   if (!isFiniteNumber(record.timestamp) || record.timestamp < MIN_TS || record.timestamp >= MAX_TS) {
     throw invalidArgument(`records[${i}].timestamp`, 'timestamp must be a finite ms time in years 1-9999.');
   }
@@ -207,6 +221,7 @@ interface PredictionRow {
   tags: Record<string, string> | null;
   api_version: string | null;
   job_id: string | null;
+  error: PredictionError | null;
   label_id: string | null;
   label_value: LabelValue | null;
   label_received_ms: number | null;
@@ -373,7 +388,7 @@ export class PostgresPredictionStore implements PredictionStore {
     }
     const sql = `SELECT p.prediction_id, p.endpoint, p.model_name, p.model_version, p.arm, p.protocol,
         ${tsMs('p.ts')} AS ts_ms, ${tsText('p.ts')} AS ts_text, p.latency_ms, p.request_id, p.input, p.output,
-        p.shadow_of, p.entity_id, p.tags, p.api_version, p.job_id,
+        p.shadow_of, p.entity_id, p.tags, p.api_version, p.job_id, p.error,
         lb.label_id, lb.value AS label_value, ${tsMs('lb.received_at')} AS label_received_ms
       FROM ${this.predictions} p ${this.lateralLabelSql()}
       WHERE ${where.join(' AND ')}
@@ -401,7 +416,7 @@ export class PostgresPredictionStore implements PredictionStore {
     const sql = `SELECT p.prediction_id, p.endpoint, p.model_name, p.model_version, p.arm, p.protocol,
         ${tsText('p.ts')} AS timestamp, p.latency_ms, p.request_id, p.entity_id, p.shadow_of,
         p.api_version, p.job_id, p.tags::text AS tags, p.input::text AS input, p.output::text AS output,
-        lb.value::text AS label, ${tsText('lb.received_at')} AS label_received_at,
+        p.error::text AS error, lb.value::text AS label, ${tsText('lb.received_at')} AS label_received_at,
         (${tsMs('lb.received_at')} - ${tsMs('p.ts')})::bigint AS label_delay_ms
       FROM ${this.predictions} p ${this.lateralLabelSql()}
       WHERE ${where.join(' AND ')}
@@ -480,72 +495,130 @@ export class PostgresPredictionStore implements PredictionStore {
     const byArm = groupBy.includes('arm');
     const params = new Params();
     const where = this.filterSql(request, params);
+    // Failed requests are never joined to labels: they count as unlabelled, so `labelled` is not theirs.
+    const failedWhere = this.filterSql({ ...request, labelled: undefined }, params);
+    const servedCut = request.status !== 'error' ? '' : 'AND false';
+    const failedCut = request.status !== 'ok' && request.labelled !== true ? '' : 'AND false';
     const bucket = params.add(String(request.bucketMs));
     const field = request.predictionField !== undefined ? params.add(request.predictionField) : undefined;
+    // Ungrouped keys are '' rather than NULL, so the joins on the keys below match them.
+    const keysOf = (alias: string): string =>
+      `floor((extract(epoch FROM ${alias}.ts) * 1000) / ${bucket}::numeric) * ${bucket}::numeric AS start,
+          ${byVersion ? `${alias}.model_version` : "''::text"} AS model_version,
+          ${byArm ? `${alias}.arm` : "''::text"} AS arm`;
     const sql = `WITH j AS (
-        SELECT floor((extract(epoch FROM p.ts) * 1000) / ${bucket}::numeric) * ${bucket}::numeric AS start,
-          ${byVersion ? 'p.model_version' : 'NULL::text'} AS model_version,
-          ${byArm ? 'p.arm' : 'NULL::text'} AS arm,
+        SELECT ${keysOf('p')},
           p.latency_ms,
           lb.label_id IS NOT NULL AS labelled,
           ((extract(epoch FROM lb.received_at) - extract(epoch FROM p.ts)) * 1000)::float8 AS delay_ms,
           lb.value AS lv,
           ${field ? `p.output -> ${field}` : 'NULL::jsonb'} AS pv
         FROM ${this.predictions} p ${this.lateralLabelSql()}
-        WHERE ${where.join(' AND ')}
+        WHERE ${where.join(' AND ')} AND p.error IS NULL ${servedCut}
+      ),
+      served AS (
+        SELECT start, model_version, arm,
+          count(*) AS count,
+          percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms) AS p50,
+          percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms) AS p95,
+          percentile_cont(0.99) WITHIN GROUP (ORDER BY latency_ms) AS p99,
+          count(*) FILTER (WHERE labelled) AS labelled,
+          percentile_cont(0.5) WITHIN GROUP (ORDER BY delay_ms) FILTER (WHERE labelled) AS delay_p50,
+          count(*) FILTER (WHERE jsonb_typeof(pv) = 'number') AS numeric_count,
+          count(*) FILTER (WHERE pv IS NOT NULL AND jsonb_typeof(pv) <> 'number') AS other_count,
+          avg((pv)::float8) FILTER (WHERE jsonb_typeof(pv) = 'number') AS prediction_mean,
+          percentile_cont(ARRAY[0.05, 0.5, 0.95]::float8[]) WITHIN GROUP (ORDER BY (pv)::float8)
+            FILTER (WHERE jsonb_typeof(pv) = 'number') AS prediction_quantiles,
+          avg(abs((pv)::float8 - (lv)::float8))
+            FILTER (WHERE labelled AND jsonb_typeof(pv) = 'number' AND jsonb_typeof(lv) = 'number') AS mae,
+          (avg(CASE WHEN pv IS NOT NULL AND pv = lv THEN 1.0 ELSE 0.0 END) FILTER (WHERE labelled))::float8 AS accuracy
+        FROM j
+        GROUP BY start, model_version, arm
+      ),
+      failed AS (
+        SELECT ${keysOf('p')}, count(*) AS errors
+        FROM ${this.predictions} p
+        WHERE ${failedWhere.join(' AND ')} AND p.error IS NOT NULL ${failedCut}
+        GROUP BY 1, 2, 3
+      ),
+      value_counts AS (
+        SELECT start, model_version, arm, pv #>> '{}' AS value, count(*) AS n
+        FROM j WHERE jsonb_typeof(pv) IN ('string', 'boolean')
+        GROUP BY 1, 2, 3, 4
+      ),
+      distribution AS (
+        SELECT start, model_version, arm,
+          json_agg(json_build_object('value', value, 'count', n) ORDER BY n DESC, value COLLATE "C") AS dist
+        FROM (
+          SELECT *, row_number() OVER (PARTITION BY start, model_version, arm ORDER BY n DESC, value COLLATE "C") AS rank
+          FROM value_counts
+        ) ranked
+        WHERE rank <= ${DISTRIBUTION_TOP}
+        GROUP BY 1, 2, 3
       )
-      SELECT start::float8 AS start, model_version, arm,
-        count(*) AS count,
-        percentile_cont(0.5) WITHIN GROUP (ORDER BY latency_ms) AS p50,
-        percentile_cont(0.95) WITHIN GROUP (ORDER BY latency_ms) AS p95,
-        percentile_cont(0.99) WITHIN GROUP (ORDER BY latency_ms) AS p99,
-        count(*) FILTER (WHERE labelled) AS labelled,
-        percentile_cont(0.5) WITHIN GROUP (ORDER BY delay_ms) FILTER (WHERE labelled) AS delay_p50,
-        count(*) FILTER (WHERE jsonb_typeof(pv) = 'number') AS numeric_count,
-        avg((pv)::float8) FILTER (WHERE jsonb_typeof(pv) = 'number') AS prediction_mean,
-        avg(abs((pv)::float8 - (lv)::float8))
-          FILTER (WHERE labelled AND jsonb_typeof(pv) = 'number' AND jsonb_typeof(lv) = 'number') AS mae,
-        (avg(CASE WHEN pv IS NOT NULL AND pv = lv THEN 1.0 ELSE 0.0 END) FILTER (WHERE labelled))::float8 AS accuracy
-      FROM j
-      GROUP BY start, model_version, arm
+      SELECT start::float8 AS start, model_version, arm, s.count, coalesce(f.errors, 0) AS errors, s.p50, s.p95,
+        s.p99, s.labelled, s.delay_p50, s.numeric_count, s.other_count, s.prediction_mean,
+        s.prediction_quantiles, s.mae, s.accuracy, d.dist
+      FROM served s FULL JOIN failed f USING (start, model_version, arm)
+        LEFT JOIN distribution d USING (start, model_version, arm)
       ORDER BY start, model_version, arm`;
     const { rows } = await this.pool.query<{
       start: number;
-      model_version: string | null;
-      arm: string | null;
-      count: string;
-      p50: number;
-      p95: number;
-      p99: number;
-      labelled: string;
+      model_version: string;
+      arm: string;
+      count: string | null;
+      errors: string;
+      p50: number | null;
+      p95: number | null;
+      p99: number | null;
+      labelled: string | null;
       delay_p50: number | null;
-      numeric_count: string;
+      numeric_count: string | null;
+      other_count: string | null;
       prediction_mean: number | null;
+      prediction_quantiles: number[] | null;
       mae: number | null;
       accuracy: number | null;
+      dist: DistributionEntry[] | null;
     }>(sql, params.values);
     return rows.map((row) => {
-      const labelled = Number(row.labelled);
-      const numeric = Number(row.numeric_count) > 0;
+      const count = Number(row.count ?? 0);
+      const errors = Number(row.errors);
+      const labelled = Number(row.labelled ?? 0);
+      const numeric = Number(row.numeric_count ?? 0) > 0;
       const out: AggregateBucket = {
         start: Number(row.start),
-        ...(byVersion && row.model_version !== null ? { modelVersion: row.model_version } : {}),
-        ...(byArm && row.arm !== null ? { arm: row.arm as TrafficArm } : {}),
-        count: Number(row.count),
-        latencyP50: row.p50,
-        latencyP95: row.p95,
-        latencyP99: row.p99,
+        ...(byVersion ? { modelVersion: row.model_version } : {}),
+        ...(byArm ? { arm: row.arm as TrafficArm } : {}),
+        count,
+        errors,
+        errorRate: errors / (errors + count),
         labelled,
       };
+      if (count > 0 && row.p50 !== null && row.p95 !== null && row.p99 !== null) {
+        out.latencyP50 = row.p50;
+        out.latencyP95 = row.p95;
+        out.latencyP99 = row.p99;
+      }
       if (labelled > 0 && row.delay_p50 !== null) out.labelDelayP50 = row.delay_p50;
-      if (field !== undefined) {
-        if (row.prediction_mean !== null) out.predictionMean = row.prediction_mean;
-        if (labelled > 0) {
-          if (numeric) {
-            if (row.mae !== null) out.mae = row.mae;
-          } else if (row.accuracy !== null) {
-            out.accuracy = row.accuracy;
+      if (field !== undefined && count > 0) {
+        if (numeric) {
+          if (row.prediction_mean !== null) out.predictionMean = row.prediction_mean;
+          const [p05, p50, p95] = row.prediction_quantiles ?? [];
+          if (p05 !== undefined && p50 !== undefined && p95 !== undefined) {
+            out.predictionP05 = p05;
+            out.predictionP50 = p50;
+            out.predictionP95 = p95;
           }
+          if (labelled > 0 && row.mae !== null) out.mae = row.mae;
+        } else {
+          const other = Number(row.other_count ?? 0);
+          if (other > 0) {
+            const top = (row.dist ?? []).map((e) => ({ value: String(e.value), count: Number(e.count) }));
+            out.distribution = top;
+            out.distributionOther = other - top.reduce((sum, e) => sum + e.count, 0);
+          }
+          if (labelled > 0 && row.accuracy !== null) out.accuracy = row.accuracy;
         }
       }
       return out;
@@ -569,6 +642,9 @@ export class PostgresPredictionStore implements PredictionStore {
     if (filter.modelVersion !== undefined) where.push(`p.model_version = ${params.add(filter.modelVersion)}`);
     if (filter.arm !== undefined) where.push(`p.arm = ${params.add(filter.arm)}`);
     if (filter.entityId !== undefined) where.push(`p.entity_id = ${params.add(filter.entityId)}`);
+    if (filter.status === 'ok') where.push('p.error IS NULL');
+    else if (filter.status === 'error') where.push('p.error IS NOT NULL');
+    else if (filter.status !== undefined) throw invalidArgument('status', "status must be 'ok' or 'error'.");
     if (filter.tag !== undefined) {
       where.push(`p.tags ->> ${params.add(filter.tag.key)}::text = ${params.add(filter.tag.value)}::text`);
     }
@@ -631,8 +707,11 @@ export class PostgresPredictionStore implements PredictionStore {
           entity_id text,
           tags jsonb,
           api_version text,
-          job_id text
+          job_id text,
+          error jsonb
         ) PARTITION BY RANGE (ts)`);
+      // Tables created before failed requests were logged; the parent's new column reaches every partition.
+      await client.query(`ALTER TABLE ${this.predictions} ADD COLUMN IF NOT EXISTS error jsonb`);
       await client.query(
         `CREATE INDEX IF NOT EXISTS predictions_endpoint_ts ON ${this.predictions} (endpoint, ts)`,
       );
@@ -723,15 +802,15 @@ export class PostgresPredictionStore implements PredictionStore {
     await this.pool.query(
       `INSERT INTO ${this.predictions}
          (prediction_id, endpoint, model_name, model_version, arm, protocol, ts, latency_ms, request_id,
-          input, output, shadow_of, entity_id, tags, api_version, job_id)
+          input, output, shadow_of, entity_id, tags, api_version, job_id, error)
        SELECT u.prediction_id, u.endpoint, u.model_name, u.model_version, u.arm, u.protocol,
               to_timestamp(u.ts_ms / 1000.0), u.latency_ms, u.request_id, u.input::jsonb, u.output::jsonb,
-              u.shadow_of, u.entity_id, u.tags::jsonb, u.api_version, u.job_id
+              u.shadow_of, u.entity_id, u.tags::jsonb, u.api_version, u.job_id, u.error::jsonb
        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::float8[],
                    $8::float8[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[],
-                   $15::text[], $16::text[])
+                   $15::text[], $16::text[], $17::text[])
          AS u(prediction_id, endpoint, model_name, model_version, arm, protocol, ts_ms, latency_ms,
-              request_id, input, output, shadow_of, entity_id, tags, api_version, job_id)`,
+              request_id, input, output, shadow_of, entity_id, tags, api_version, job_id, error)`,
       [
         col((r) => r.predictionId),
         col((r) => r.endpoint),
@@ -749,6 +828,7 @@ export class PostgresPredictionStore implements PredictionStore {
         records.map((r) => (r.tags === undefined ? null : JSON.stringify(r.tags))),
         col((r) => r.apiVersion),
         col((r) => r.jobId),
+        records.map((r) => (r.error === undefined ? null : errorJson(r))),
       ],
     );
   }
@@ -788,6 +868,7 @@ function toLoggedPrediction(row: PredictionRow): LoggedPrediction {
   if (row.tags !== null) out.tags = row.tags;
   if (row.api_version !== null) out.apiVersion = row.api_version;
   if (row.job_id !== null) out.jobId = row.job_id;
+  if (row.error !== null) out.error = { code: row.error.code, message: row.error.message };
   if (row.label_id !== null && row.label_value !== null && row.label_received_ms !== null) {
     out.label = {
       value: row.label_value,

@@ -5,9 +5,11 @@
 import { Migrator, sql, type Kysely, type Migration, type RawBuilder } from 'kysely';
 import { createEndpointSchema } from './endpoint-schema.js';
 import { createEvaluationSchema } from './evaluation-schema.js';
+import { createJobSchema } from './job-schema.js';
 import { createRegistrySchema } from './registry-schema.js';
 import type { SqlDialectName } from './sql-uri.js';
 import { createWebhookSchema } from './webhook-schema.js';
+import { createWorkQueueSchema } from './work-queue-schema.js';
 
 /** Name of the table that records applied migrations. */
 export const MIGRATION_TABLE = 'slipway_migration';
@@ -20,6 +22,8 @@ export function trackingMigrations(dialect: SqlDialectName): Record<string, Migr
     '0003_webhook_schema': { up: (db) => createWebhookSchema(db, dialect) },
     '0004_evaluation_schema': { up: (db) => createEvaluationSchema(db, dialect) },
     '0005_endpoint_schema': { up: (db) => createEndpointSchema(db) },
+    '0006_job_schema': { up: (db) => createJobSchema(db, dialect) },
+    '0007_work_queue': { up: (db) => createWorkQueueSchema(db, dialect) },
   };
 }
 

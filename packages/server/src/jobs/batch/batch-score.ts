@@ -1,0 +1,597 @@
+/**
+ * The batch scoring engine: plan a job against its input and the model's contract, score one
+ * partition chunk by chunk, and finalize the committed chunks into the output. Pure logic over the
+ * BatchIo port; the job runner supplies the model, the commit callback and the clock.
+ *
+ * Resume rule: chunk k of a partition covers rows [rowStart + k·chunkRows, +chunkRows) clipped to
+ * rowEnd. A chunk's files are written (under names carrying the attempt token) before it is
+ * committed, and the output is exactly the committed chunks in (partition, chunk) order, so an
+ * attempt that dies midway is resumed at `committedChunks` and every row appears once.
+ */
+import { dirname } from 'node:path';
+import {
+  invalidArgument,
+  SlipwayError,
+  type BatchFormat,
+  type BatchScorePayload,
+  type BatchScoreResult,
+  type ContractField,
+  type Job,
+  type JobPartition,
+  type ModelContract,
+  type PredictionRecord,
+} from '@slipway/contracts';
+import type { InputRow, LoadedModel, OutputRow } from '../../runtimes/runtime.js';
+import type { PredictionSink } from '../../serving/prediction-sink.js';
+import { compileRowValidator, isNumericFieldType, type RowValidator } from '../../serving/validate-rows.js';
+import type { ChunkCommit, CommittedChunk, FencedOutcome } from '../job-store.js';
+import type { BatchColumnData, BatchColumnKind, BatchInputColumn, BatchIo, RejectLine } from './batch-io.js';
+
+/** Rows per committed chunk unless the payload says otherwise. */
+export const DEFAULT_CHUNK_ROWS = 65_536;
+/** Rows per model call unless the payload says otherwise. */
+export const DEFAULT_BATCH_SIZE = 1024;
+/** Input rows per partition when the payload does not fix the partition count. */
+export const ROWS_PER_PARTITION = 1_000_000;
+/** The output column holding each row's prediction id when predictions are logged. */
+export const PREDICTION_ID_COLUMN = 'prediction_id';
+
+/** What planning found: the row count, the partitions' row ranges and both formats. */
+export interface BatchPlan {
+  rowsTotal: number;
+  ranges: { rowStart: number; rowEnd: number }[];
+  inputFormat: BatchFormat;
+  outputFormat: BatchFormat;
+}
+
+/** Everything one attempt at one partition needs. */
+export interface PartitionRun {
+  jobId: string;
+  payload: BatchScorePayload;
+  /** rowStart, rowEnd, and committedChunks: the chunk to resume at. */
+  partition: JobPartition;
+  model: LoadedModel;
+  modelName: string;
+  modelVersion: string;
+  /** This attempt's token: part file names include it so two attempts never write the same file. */
+  token: string;
+  /** When logging: each chunk's records are written here before the chunk is committed. */
+  predictions?: PredictionSink;
+  commit(chunk: ChunkCommit): Promise<FencedOutcome>;
+  now(): number;
+  /** Aborted when the lease is lost or the delivery timed out: stop at once, commit nothing more. */
+  signal: AbortSignal;
+}
+
+const EXTENSION_FORMATS: Record<string, BatchFormat> = {
+  '.csv': 'csv',
+  '.jsonl': 'jsonl',
+  '.ndjson': 'jsonl',
+  '.parquet': 'parquet',
+};
+
+/** The format `given`, else the one `path`'s extension names; INVALID_ARGUMENT naming `field`. */
+export function resolveBatchFormat(path: string, given: BatchFormat | undefined, field: string): BatchFormat {
+  if (given !== undefined) return given;
+  const dot = path.lastIndexOf('.');
+  const format = dot >= 0 ? EXTENSION_FORMATS[path.slice(dot).toLowerCase()] : undefined;
+  if (format === undefined) {
+    throw invalidArgument(
+      field,
+      `Cannot tell the format of '${path}' from its extension (.csv, .jsonl, .ndjson, .parquet); set ${field}`,
+    );
+  }
+  return format;
+}
+
+/** The rejects file of a job: `payload.rejects`, else `<output>.rejects.jsonl`. */
+export function rejectsPath(payload: BatchScorePayload): string {
+  return payload.rejects ?? `${payload.output}.rejects.jsonl`;
+}
+
+/** The directory holding one job's part files (removed by finalize). */
+export function partsDirectory(output: string, jobId: string): string {
+  return `${output}.parts/${safeName(jobId)}`;
+}
+
+/** Keeps ids usable as file-name segments whatever characters they carry. */
+function safeName(text: string): string {
+  return text.replace(/[^A-Za-z0-9_.-]/g, '_');
+}
+
+/** Validates the payload against the input file and the model's contract before anything is queued. */
+export async function planBatchScore(
+  payload: BatchScorePayload,
+  contract: ModelContract | undefined,
+  io: BatchIo,
+): Promise<BatchPlan> {
+  const inputFormat = resolveBatchFormat(payload.input, payload.inputFormat, 'inputFormat');
+  const outputFormat = resolveBatchFormat(payload.output, payload.outputFormat, 'outputFormat');
+  const description = await io.describe(payload.input, inputFormat, 'input');
+  checkInputColumns(payload, contract, description.columns);
+  await checkOutput(payload, io);
+  if (description.rows === 0) throw invalidArgument('input', `Input '${payload.input}' has no rows`);
+  return {
+    rowsTotal: description.rows,
+    ranges: splitRows(description.rows, payload.partitions),
+    inputFormat,
+    outputFormat,
+  };
+}
+
+function checkInputColumns(
+  payload: BatchScorePayload,
+  contract: ModelContract | undefined,
+  columns: readonly BatchInputColumn[],
+): void {
+  const names = new Set(columns.map((c) => c.name));
+  for (const field of contract?.inputs.fields ?? []) {
+    if (!field.nullable && !names.has(field.name)) {
+      throw invalidArgument(
+        'input',
+        `Input '${payload.input}' has no column '${field.name}', a required ${field.type} input of the model`,
+        { column: field.name },
+      );
+    }
+  }
+  const taken = new Set(outputFieldNames(contract));
+  if (payload.logPredictions !== false) taken.add(PREDICTION_ID_COLUMN);
+  const seen = new Set<string>();
+  (payload.passthrough ?? []).forEach((name, i) => {
+    const field = `passthrough[${i}]`;
+    if (!names.has(name)) throw invalidArgument(field, `Input '${payload.input}' has no column '${name}'`);
+    if (taken.has(name)) throw invalidArgument(field, `Column '${name}' would clash with an output column`);
+    if (seen.has(name)) throw invalidArgument(field, `Column '${name}' is passed through twice`);
+    seen.add(name);
+  });
+}
+
+async function checkOutput(payload: BatchScorePayload, io: BatchIo): Promise<void> {
+  if (!payload.overwrite && (await io.exists(payload.output))) {
+    throw new SlipwayError(
+      'ALREADY_EXISTS',
+      `Output '${payload.output}' already exists; set overwrite to replace it`,
+      { field: 'output' },
+    );
+  }
+  if (!(await io.isDirectory(dirname(payload.output)))) {
+    throw invalidArgument('output', `The directory of output '${payload.output}' does not exist`);
+  }
+  if (payload.rejects !== undefined && !(await io.isDirectory(dirname(payload.rejects)))) {
+    throw invalidArgument('rejects', `The directory of rejects '${payload.rejects}' does not exist`);
+  }
+}
+
+/** Near-equal contiguous ranges; never more partitions than rows, never fewer than one. */
+function splitRows(rows: number, requested: number | undefined): { rowStart: number; rowEnd: number }[] {
+  const count = Math.max(1, Math.min(requested ?? Math.ceil(rows / ROWS_PER_PARTITION), rows));
+  const size = Math.floor(rows / count);
+  const extra = rows % count;
+  const ranges: { rowStart: number; rowEnd: number }[] = [];
+  let start = 0;
+  for (let i = 0; i < count; i++) {
+    const end = start + size + (i < extra ? 1 : 0);
+    ranges.push({ rowStart: start, rowEnd: end });
+    start = end;
+  }
+  return ranges;
+}
+
+/** The output fields a contract declares, in order. */
+function outputFieldNames(contract: ModelContract | undefined): string[] {
+  return (contract?.outputs.fields ?? []).map((f) => f.name);
+}
+
+/** One output column of the model: where its value comes from in an output row and how it is stored. */
+interface OutputColumn {
+  name: string;
+  kind: BatchColumnKind;
+  /** Fixed per-row length of a `double[]` output, when the contract declares one. */
+  width?: number;
+}
+
+/** How one contract output is stored: scalars and per-row vectors natively, anything else as JSON. */
+function outputKind(field: ContractField, tensors: boolean): BatchColumnKind {
+  const perRow = tensors && field.shape ? field.shape.length - 1 : 0;
+  const integer = /^u?int/.test(field.type);
+  const float = field.type.startsWith('float');
+  if (perRow <= 0) {
+    if (field.type === 'boolean') return 'boolean';
+    if (integer) return 'integer';
+    if (float) return 'double';
+    if (field.type === 'string') return 'string';
+    return 'json';
+  }
+  if (perRow === 1 && float) return 'double[]';
+  if (perRow === 1 && integer) return 'integer[]';
+  return 'json';
+}
+
+function outputColumn(field: ContractField, tensors: boolean): OutputColumn {
+  const kind = outputKind(field, tensors);
+  const width = field.shape?.[1];
+  return kind === 'double[]' && field.shape?.length === 2 && width !== undefined && width > 0
+    ? { name: field.name, kind, width }
+    : { name: field.name, kind };
+}
+
+/** Everything a partition run computes once before its first chunk. */
+interface ScoringSetup {
+  inputFormat: BatchFormat;
+  /** Columns read from the input: the model's, then passthrough ones it does not use. */
+  readColumns: string[];
+  passthrough: BatchInputColumn[];
+  /** Model outputs; undefined until the first output row when the model declares none. */
+  outputs: OutputColumn[] | undefined;
+  validator: RowValidator;
+  /**
+   * Numeric contract fields the input holds as text (a CSV column where one bad value made the
+   * reader type the whole column as text): numeric text becomes numbers, the rest is rejected.
+   */
+  textNumbers: string[];
+  logging: boolean;
+  chunkRows: number;
+  batchSize: number;
+  partsDir: string;
+}
+
+async function setUp(run: PartitionRun, io: BatchIo): Promise<ScoringSetup> {
+  const { payload, model } = run;
+  const inputFormat = resolveBatchFormat(payload.input, payload.inputFormat, 'inputFormat');
+  const description = await io.describe(payload.input, inputFormat, 'input', { countRows: false });
+  const byName = new Map(description.columns.map((c) => [c.name, c]));
+  const contract = model.contract;
+  const modelColumns = contract
+    ? contract.inputs.fields.map((f) => f.name).filter((name) => byName.has(name))
+    : description.columns.map((c) => c.name);
+  const passthroughNames = payload.passthrough ?? [];
+  const passthrough = passthroughNames.map((name) => {
+    const column = byName.get(name);
+    if (!column) throw invalidArgument('passthrough', `Input '${payload.input}' has no column '${name}'`);
+    return column;
+  });
+  const readColumns = [...modelColumns, ...passthroughNames.filter((n) => !modelColumns.includes(n))];
+  const tensors = contract?.outputs.kind === 'tensors';
+  const declared = contract?.outputs.fields ?? [];
+  return {
+    inputFormat,
+    readColumns,
+    passthrough,
+    outputs: declared.length > 0 ? declared.map((f) => outputColumn(f, tensors)) : undefined,
+    validator: compileRowValidator(contract, { maxRows: Number.MAX_SAFE_INTEGER, field: 'row' }),
+    textNumbers: (contract?.inputs.fields ?? [])
+      .filter((f) => isNumericFieldType(f.type) && byName.get(f.name)?.kind === 'string')
+      .map((f) => f.name),
+    logging: payload.logPredictions !== false,
+    chunkRows: payload.chunkRows ?? DEFAULT_CHUNK_ROWS,
+    batchSize: payload.batchSize ?? DEFAULT_BATCH_SIZE,
+    partsDir: partsDirectory(payload.output, run.jobId),
+  };
+}
+
+/** One chunk being filled: its scored columns, its rejects and its log records. */
+class ChunkBuffer {
+  readonly ids: string[] = [];
+  readonly passthrough: unknown[][];
+  outputs: unknown[][] | undefined;
+  readonly rejects: RejectLine[] = [];
+  readonly records: PredictionRecord[] = [];
+  rows = 0;
+  scored = 0;
+
+  constructor(passthroughCount: number) {
+    this.passthrough = Array.from({ length: passthroughCount }, () => []);
+  }
+}
+
+/** Scores the partition's remaining chunks; 'stopped' when a commit said cancelRequested or held:false. */
+export async function scoreBatchPartition(run: PartitionRun, io: BatchIo): Promise<'done' | 'stopped'> {
+  if (run.signal.aborted) return 'stopped';
+  const setup = await setUp(run, io);
+  const { rowStart, rowEnd } = run.partition;
+  let chunk = run.partition.committedChunks;
+  const first = rowStart + chunk * setup.chunkRows;
+  if (first >= rowEnd) return 'done';
+  await io.makeDirectory(setup.partsDir);
+  const reader = io.readRange({
+    path: run.payload.input,
+    format: setup.inputFormat,
+    columns: setup.readColumns,
+    start: first,
+    end: rowEnd,
+    batchRows: setup.batchSize,
+  });
+  const committer = new Committer();
+  let buffer = new ChunkBuffer(setup.passthrough.length);
+  let row = first;
+  let chunkEnd = Math.min(first + setup.chunkRows, rowEnd);
+  try {
+    for await (const batch of reader) {
+      let offset = 0;
+      while (offset < batch.length) {
+        if (run.signal.aborted || committer.stopped) return 'stopped';
+        // A read batch may straddle a chunk boundary: score only the part that belongs to this chunk.
+        const take = Math.min(batch.length - offset, chunkEnd - row);
+        const rows = offset === 0 && take === batch.length ? batch : batch.slice(offset, offset + take);
+        await scoreBatch(run, setup, buffer, rows, row);
+        row += take;
+        offset += take;
+        if (row === chunkEnd) {
+          if ((await committer.settle()) === 'stopped') return 'stopped';
+          committer.start(commitChunk(run, setup, buffer, chunk, io));
+          chunk++;
+          buffer = new ChunkBuffer(setup.passthrough.length);
+          chunkEnd = Math.min(row + setup.chunkRows, rowEnd);
+        }
+      }
+    }
+    if ((await committer.settle()) === 'stopped') return 'stopped';
+  } finally {
+    // Never leave a commit running behind the caller's back (it would race the runner's next call).
+    await committer.settle().catch(() => undefined);
+  }
+  if (row !== rowEnd) {
+    throw new SlipwayError(
+      'FAILED_PRECONDITION',
+      `Input '${run.payload.input}' ended at row ${row}; partition ${run.partition.index} expects rows up to ${rowEnd} (was the file changed after the job was planned?)`,
+      { field: 'input' },
+    );
+  }
+  return 'done';
+}
+
+/**
+ * At most one chunk's write-log-commit in flight while the next chunk is scored: the part file's
+ * DuckDB COPY and the log write run on other threads, so the hot loop need not wait for them.
+ * Commits stay in chunk order because a chunk is only handed over once the previous one settled.
+ */
+class Committer {
+  private inFlight: Promise<'committed' | 'stopped'> | undefined;
+  /** True once a settled commit said to stop (checked between batches). */
+  stopped = false;
+
+  start(commit: Promise<'committed' | 'stopped'>): void {
+    this.inFlight = commit.then((outcome) => {
+      if (outcome === 'stopped') this.stopped = true;
+      return outcome;
+    });
+    // Observed here so a failure is not reported as unhandled before settle() rethrows it.
+    this.inFlight.catch(() => undefined);
+  }
+
+  /** Waits for the commit in flight; rethrows its failure. */
+  async settle(): Promise<'committed' | 'stopped'> {
+    const pending = this.inFlight;
+    this.inFlight = undefined;
+    if (pending === undefined) return this.stopped ? 'stopped' : 'committed';
+    return pending;
+  }
+}
+
+/** Validates, predicts and buffers one batch whose first row is input row `firstRow`. */
+async function scoreBatch(
+  run: PartitionRun,
+  setup: ScoringSetup,
+  buffer: ChunkBuffer,
+  rows: InputRow[],
+  firstRow: number,
+): Promise<void> {
+  buffer.rows += rows.length;
+  const typed = setup.textNumbers.length === 0 ? rows : rows.map((r) => withNumbers(r, setup.textNumbers));
+  const { valid, rowNumbers } = splitValid(setup.validator, typed, firstRow, buffer.rejects);
+  if (valid.length === 0) return;
+  const started = run.now();
+  const outputs = await run.model.predict(valid);
+  const latencyMs = run.now() - started;
+  if (outputs.length !== valid.length) {
+    throw new SlipwayError(
+      'FAILED_PRECONDITION',
+      `Model returned ${outputs.length} rows for ${valid.length} inputs`,
+    );
+  }
+  setup.outputs ??= inferOutputs(outputs[0] as OutputRow);
+  buffer.outputs ??= setup.outputs.map(() => []);
+  appendScored(run, setup, buffer, { valid, rowNumbers, firstRow }, outputs, latencyMs, started);
+}
+
+/** A copy of `row` with the numeric text of `fields` as numbers (other text is left for the validator to refuse). */
+function withNumbers(row: InputRow, fields: readonly string[]): InputRow {
+  const typed: Record<string, unknown> = { ...row };
+  for (const name of fields) {
+    const value = typed[name];
+    if (typeof value !== 'string' || value.trim() === '') continue;
+    const number = Number(value);
+    if (Number.isFinite(number)) typed[name] = number;
+  }
+  return typed;
+}
+
+/** Rows the contract accepts, with their input row numbers; the others become reject lines. */
+function splitValid(
+  validator: RowValidator,
+  rows: InputRow[],
+  firstRow: number,
+  rejects: RejectLine[],
+): { valid: InputRow[]; rowNumbers: number[] | undefined } {
+  try {
+    // The common case: the whole batch is valid and costs one pass.
+    validator(rows);
+    return { valid: rows, rowNumbers: undefined };
+  } catch (error) {
+    if (!(error instanceof SlipwayError)) throw error;
+  }
+  const valid: InputRow[] = [];
+  const rowNumbers: number[] = [];
+  const single: InputRow[] = [];
+  for (let i = 0; i < rows.length; i++) {
+    const input = rows[i] as InputRow;
+    single[0] = input;
+    const refusal = refusalOf(validator, single);
+    if (refusal === undefined) {
+      valid.push(input);
+      rowNumbers.push(firstRow + i);
+    } else {
+      rejects.push({ row: firstRow + i, field: refusal.field, reason: refusal.reason, input });
+    }
+  }
+  return { valid, rowNumbers };
+}
+
+const ROW_PATH = 'row[0].';
+
+function refusalOf(
+  validator: RowValidator,
+  single: InputRow[],
+): { field: string; reason: string } | undefined {
+  try {
+    validator(single);
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof SlipwayError)) throw error;
+    // The validator names `row[0].col`; a reject line names the column and its input row instead.
+    const path = typeof error.details?.field === 'string' ? error.details.field : '';
+    const field = path.startsWith(ROW_PATH) ? path.slice(ROW_PATH.length) : path;
+    const reason = error.message.startsWith(ROW_PATH) ? error.message.slice(ROW_PATH.length) : error.message;
+    return { field, reason };
+  }
+}
+
+/** Without declared outputs, the first output row's keys, each stored as JSON. */
+function inferOutputs(first: OutputRow): OutputColumn[] {
+  return Object.keys(first).map((name) => ({ name, kind: 'json' }));
+}
+
+function appendScored(
+  run: PartitionRun,
+  setup: ScoringSetup,
+  buffer: ChunkBuffer,
+  scored: { valid: readonly InputRow[]; rowNumbers: readonly number[] | undefined; firstRow: number },
+  outputs: readonly OutputRow[],
+  latencyMs: number,
+  timestamp: number,
+): void {
+  const { valid, rowNumbers, firstRow } = scored;
+  const outputColumns = setup.outputs as OutputColumn[];
+  const outputValues = buffer.outputs as unknown[][];
+  const passthrough = setup.passthrough;
+  for (let i = 0; i < valid.length; i++) {
+    const input = valid[i] as InputRow;
+    const output = outputs[i] as OutputRow;
+    for (let c = 0; c < passthrough.length; c++) {
+      (buffer.passthrough[c] as unknown[]).push(input[(passthrough[c] as BatchInputColumn).name]);
+    }
+    for (let c = 0; c < outputColumns.length; c++) {
+      (outputValues[c] as unknown[]).push(output[(outputColumns[c] as OutputColumn).name]);
+    }
+    if (!setup.logging) continue;
+    const predictionId = `${run.jobId}-${rowNumbers ? (rowNumbers[i] as number) : firstRow + i}`;
+    buffer.ids.push(predictionId);
+    if (run.predictions) buffer.records.push(record(run, predictionId, input, output, latencyMs, timestamp));
+  }
+  buffer.scored += valid.length;
+}
+
+function record(
+  run: PartitionRun,
+  predictionId: string,
+  input: InputRow,
+  output: OutputRow,
+  latencyMs: number,
+  timestamp: number,
+): PredictionRecord {
+  return {
+    predictionId,
+    endpoint: run.payload.logEndpoint ?? run.modelName,
+    modelName: run.modelName,
+    modelVersion: run.modelVersion,
+    arm: 'live',
+    protocol: 'batch',
+    timestamp,
+    latencyMs,
+    requestId: run.jobId,
+    input: input as Record<string, unknown>,
+    output,
+    jobId: run.jobId,
+  };
+}
+
+/** Writes the chunk's files, logs its predictions, then commits it; 'stopped' when told to stop. */
+async function commitChunk(
+  run: PartitionRun,
+  setup: ScoringSetup,
+  buffer: ChunkBuffer,
+  chunk: number,
+  io: BatchIo,
+): Promise<'committed' | 'stopped'> {
+  const stem = `${setup.partsDir}/p${run.partition.index}-c${chunk}-${safeName(run.token)}`;
+  const file = `${stem}.parquet`;
+  await io.writePart(file, partColumns(setup, buffer), buffer.scored);
+  let rejectsFile: string | undefined;
+  if (buffer.rejects.length > 0) {
+    rejectsFile = `${stem}.rejects.jsonl`;
+    await io.writeRejects(rejectsFile, buffer.rejects);
+  }
+  if (run.signal.aborted) return 'stopped';
+  if (run.predictions && buffer.records.length > 0) await run.predictions.write(buffer.records);
+  if (run.signal.aborted) return 'stopped';
+  const outcome = await run.commit({
+    chunk,
+    rows: buffer.rows,
+    rejected: buffer.rejects.length,
+    file,
+    ...(rejectsFile === undefined ? {} : { rejectsFile }),
+  });
+  return outcome.held && !outcome.cancelRequested ? 'committed' : 'stopped';
+}
+
+/** The part file's columns: prediction id (when logging), passthrough, then the model's outputs. */
+function partColumns(setup: ScoringSetup, buffer: ChunkBuffer): BatchColumnData[] {
+  const columns: BatchColumnData[] = [];
+  if (setup.logging) columns.push({ name: PREDICTION_ID_COLUMN, kind: 'string', values: buffer.ids });
+  setup.passthrough.forEach((column, c) => {
+    columns.push({ name: column.name, kind: column.kind, values: buffer.passthrough[c] as unknown[] });
+  });
+  // A chunk whose every row was rejected never learned undeclared outputs; its part is still
+  // written (with the columns known so far) so each committed chunk has a file.
+  (setup.outputs ?? []).forEach((column, c) => {
+    columns.push({ ...column, values: buffer.outputs?.[c] ?? [] });
+  });
+  return columns;
+}
+
+/** Concatenates the committed chunks into the output (and rejects file) and removes the part files. */
+export async function finalizeBatchScore(
+  job: Job<'batch_score'>,
+  chunks: readonly CommittedChunk[],
+  modelVersion: string,
+  io: BatchIo,
+): Promise<BatchScoreResult> {
+  const payload = job.payload;
+  const outputFormat = resolveBatchFormat(payload.output, payload.outputFormat, 'outputFormat');
+  const ordered = [...chunks].sort((a, b) => a.partition - b.partition || a.chunk - b.chunk);
+  const rows = await io.concatParts(
+    ordered.map((c) => c.file),
+    payload.output,
+    outputFormat,
+  );
+  const rejected = ordered.reduce((sum, c) => sum + c.rejected, 0);
+  const expected = ordered.reduce((sum, c) => sum + c.rows, 0) - rejected;
+  if (rows !== expected) {
+    throw new SlipwayError(
+      'INTERNAL',
+      `Job ${job.id}: the committed chunks hold ${expected} scored rows but their part files ${rows}`,
+    );
+  }
+  const rejectFiles = ordered.flatMap((c) => (c.rejectsFile === undefined ? [] : [c.rejectsFile]));
+  const rejects = rejectsPath(payload);
+  if (rejectFiles.length > 0) await io.concatLines(rejectFiles, rejects);
+  await io.remove(partsDirectory(payload.output, job.id));
+  await io.removeEmptyDirectory(`${payload.output}.parts`);
+  return {
+    output: payload.output,
+    rows,
+    rejected,
+    ...(rejectFiles.length > 0 ? { rejects } : {}),
+    modelVersion,
+  };
+}
