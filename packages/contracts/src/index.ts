@@ -11,3 +11,4 @@ export * from './evaluation-api.js';
 export * from './serving.js';
 export * from './predictions.js';
 export * from './jobs.js';
+export * from './monitoring.js';
