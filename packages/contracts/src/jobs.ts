@@ -6,7 +6,7 @@ import Type, { type Static } from 'typebox';
 import { ModelVersionRefSchema } from './evaluation-api.js';
 
 /** Every kind of job the catalog knows (each has a payload schema, timeout and retry policy). */
-export const JOB_KINDS = ['batch_score'] as const;
+export const JOB_KINDS = ['batch_score', 'monitor_run'] as const;
 /** One kind of job. */
 export type JobKind = (typeof JOB_KINDS)[number];
 
@@ -85,9 +85,20 @@ export const BatchScorePayloadSchema = Type.Object(
 /** What a batch scoring job reads, runs and writes. */
 export type BatchScorePayload = Static<typeof BatchScorePayloadSchema>;
 
+/** Schema of a monitor run job's payload (the body of `POST /api/v1/jobs/monitor-run`). */
+export const MonitorRunPayloadSchema = Type.Object(
+  {
+    monitorId: Type.String({ minLength: 1, description: 'The monitor to run over its window (id or name).' }),
+  },
+  { additionalProperties: false },
+);
+/** Which monitor a monitor run job runs. */
+export type MonitorRunPayload = Static<typeof MonitorRunPayloadSchema>;
+
 /** Payload of each job kind. */
 export interface JobPayloads {
   batch_score: BatchScorePayload;
+  monitor_run: MonitorRunPayload;
 }
 
 /** Why a job or partition failed: a stable error code and a message. */
@@ -124,12 +135,25 @@ export interface BatchScoreResult {
   modelVersion: string;
 }
 
-/** A job as the API returns it. */
-export interface Job<K extends JobKind = JobKind> {
+/** A monitor run job's outcome: the stored run (see `GET /api/v1/monitor-runs/{id}`). */
+export interface MonitorRunJobResult {
+  runId: string;
+  /** The run's own state: a run that could not compute (no reference profile) is `failed`. */
+  state: 'succeeded' | 'failed';
+  statistics: number;
+  flagged: number;
+}
+
+/** Outcome of each job kind. */
+export interface JobResults {
+  batch_score: BatchScoreResult;
+  monitor_run: MonitorRunJobResult;
+}
+
+/** What every job has, whatever its kind. */
+export interface JobBase {
   id: string;
-  kind: K;
   state: JobState;
-  payload: JobPayloads[K];
   createdAt: number;
   updatedAt: number;
   startedAt?: number;
@@ -140,8 +164,17 @@ export interface Job<K extends JobKind = JobKind> {
   cancelRequested: boolean;
   progress: JobProgress;
   error?: JobError;
-  result?: BatchScoreResult;
 }
+
+/** A job of one kind: its payload and, once it succeeded, its result. */
+export interface JobOf<K extends JobKind> extends JobBase {
+  kind: K;
+  payload: JobPayloads[K];
+  result?: JobResults[K];
+}
+
+/** A job as the API returns it; `kind` tells its payload and result apart. */
+export type Job = { [K in JobKind]: JobOf<K> }[JobKind];
 
 /** One partition of a job: a row range that one worker claims and commits chunk by chunk. */
 export interface JobPartition {
@@ -165,9 +198,10 @@ export interface JobPartition {
 }
 
 /** A job with its partitions (the `GET /api/v1/jobs/{id}` body). */
-export interface JobDetails extends Job {
-  partitions: JobPartition[];
-}
+export type JobDetails = Job & { partitions: JobPartition[] };
+
+/** A job of one kind with its partitions. */
+export type JobDetailsOf<K extends JobKind> = JobOf<K> & { partitions: JobPartition[] };
 
 /** One page of `GET /api/v1/jobs`, newest first. */
 export interface JobPage {

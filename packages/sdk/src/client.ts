@@ -1,4 +1,4 @@
-/** The SDK entry point: one client per server, grouping experiments, runs, artifacts, the model registry, evaluations, baselines, serving endpoints, the prediction log and jobs. */
+/** The SDK entry point: one client per server, grouping experiments, runs, artifacts, the model registry, evaluations, baselines, serving endpoints, the prediction log, jobs and monitoring. */
 import type { StringMap } from '@slipway/contracts';
 import { ArtifactsApi } from './artifacts.js';
 import { BaselinesApi } from './baselines.js';
@@ -9,6 +9,7 @@ import { ExperimentsApi } from './experiments.js';
 import { ModelsApi } from './models.js';
 import { PredictionsApi } from './predictions.js';
 import { JobsApi } from './jobs.js';
+import { MonitorsApi } from './monitors.js';
 import { RunLogger, type RunLoggerOptions } from './run-logger.js';
 import { RunsApi } from './runs.js';
 import { Transport, type TransportOptions } from './transport.js';
@@ -48,6 +49,8 @@ export class SlipwayClient {
   readonly predictions: PredictionsApi;
   /** Background jobs: batch scoring with progress, cancel and retry. */
   readonly jobs: JobsApi;
+  /** Monitoring: monitors over the prediction log, their runs and series, alert rules and alerts. */
+  readonly monitors: MonitorsApi;
 
   constructor(options: SlipwayClientOptions) {
     const http = new Transport(options);
@@ -62,6 +65,7 @@ export class SlipwayClient {
     this.endpoints = new EndpointsApi(http, dataPlane);
     this.predictions = new PredictionsApi(http, dataPlane);
     this.jobs = new JobsApi(http);
+    this.monitors = new MonitorsApi(http);
   }
 
   /** Creates a run and returns a logger that batches metrics, params and tags client-side. */

@@ -55,6 +55,19 @@ export {
   type UnmatchedLabelsOptions,
 } from './predictions.js';
 export { JobsApi, type ListJobsOptions, type WaitOptions } from './jobs.js';
+export {
+  MonitorsApi,
+  type CreateAlertRuleInput,
+  type CreateMonitorInput,
+  type ListAlertsOptions,
+  type ListMonitorsOptions,
+  type MonitorRunsOptions,
+  type MonitorSeriesOptions,
+  type MonitorSeriesPoint,
+  type MonitorTime,
+  type ReferenceColumnProfile,
+  type ReferenceProfile,
+} from './monitors.js';
 export { RunLogger, LOG_BATCH_LIMITS, type RunLoggerOptions } from './run-logger.js';
 export { Paginated, type PageOf } from './paginated.js';
 export { USER_HEADER, type FetchLike, type TransportOptions } from './transport.js';
@@ -100,11 +113,28 @@ export {
   type BatchScoreResult,
   type Job,
   type JobDetails,
+  type JobDetailsOf,
+  type JobOf,
+  type MonitorRunPayload,
+  type MonitorRunJobResult,
   type JobKind,
   type JobPage,
   type JobPartition,
   type JobProgress,
   type JobState,
+  type Alert,
+  type AlertChannel,
+  type AlertRule,
+  type AlertSeverity,
+  type AlertState,
+  type DriftColumnSettings,
+  type Monitor,
+  type MonitorCheckKind,
+  type MonitorChecks,
+  type MonitorRun,
+  type MonitorRunState,
+  type MonitorStatistic,
+  type MonitorWindow,
   type CreateEvaluationRequest,
   type DatasetRef,
   type EvaluatedModelRef,

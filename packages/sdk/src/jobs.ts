@@ -3,7 +3,15 @@
  * done, rows/s, ETA), cancel it, or retry a failed one (it resumes after its committed chunks).
  */
 import { TERMINAL_JOB_STATES } from '@slipway/contracts';
-import type { BatchScorePayload, JobDetails, JobKind, JobPage, JobState } from '@slipway/contracts';
+import type {
+  BatchScorePayload,
+  JobDetails,
+  JobDetailsOf,
+  JobKind,
+  JobPage,
+  JobState,
+  MonitorRunPayload,
+} from '@slipway/contracts';
 import { pathOf, type Transport } from './transport.js';
 
 /** Filters and paging of `jobs.list`. */
@@ -37,8 +45,15 @@ export class JobsApi {
    * model's contract refuses, NotFoundError for an unknown model or input file, AlreadyExistsError
    * for an existing output without `overwrite`.
    */
-  async submitBatchScore(payload: BatchScorePayload): Promise<JobDetails> {
-    return (await this.http.json<JobResponse>('POST', '/jobs/batch-score', { json: payload })).job;
+  async submitBatchScore(payload: BatchScorePayload): Promise<JobDetailsOf<'batch_score'>> {
+    const { job } = await this.http.json<JobResponse>('POST', '/jobs/batch-score', { json: payload });
+    return job as JobDetailsOf<'batch_score'>;
+  }
+
+  /** Queues one run of a monitor on the job runner (`POST /api/v1/monitors/{m}/run` runs it in the request instead). */
+  async submitMonitorRun(payload: MonitorRunPayload): Promise<JobDetailsOf<'monitor_run'>> {
+    const { job } = await this.http.json<JobResponse>('POST', '/jobs/monitor-run', { json: payload });
+    return job as JobDetailsOf<'monitor_run'>;
   }
 
   /** The job with its partitions and progress; NotFoundError when unknown. */

@@ -1,10 +1,12 @@
 /**
  * Composition of the jobs stage, shared by the platform process and `slipway worker`: the job
- * store and work queue on the metadata database (or a pg-boss queue), the batch engine's file
- * I/O, the job service and, when this process runs jobs itself, a runner.
+ * store and the work queues (`jobs`, `monitors`) on the metadata database or on pg-boss, the batch
+ * engine's file I/O, the job service and, when this process runs jobs itself, one runner per queue.
  */
-import type { JobKindDefinition } from './jobs/job-catalog.js';
+import type { MonitorRun } from '@slipway/contracts';
+import type { JobKindDefinition, JobQueueName } from './jobs/job-catalog.js';
 import { BatchScoreExecutor, type BatchPredictionLog } from './jobs/batch-score-executor.js';
+import { MonitorRunExecutor } from './jobs/monitor-run-executor.js';
 import { JobRunner, type RunnerEvent } from './jobs/job-runner.js';
 import { JobService } from './jobs/job-service.js';
 import type { WorkQueue } from './jobs/work-queue.js';
@@ -16,66 +18,83 @@ import { openWorkQueue } from './storage/queue/open-work-queue.js';
 /** The jobs stage of one process. */
 export interface JobStage {
   service: JobService;
-  queue: WorkQueue;
-  /** Present when the process runs jobs (workers > 0). */
-  runner?: JobRunner;
-  /** Stops the runner (deliveries in flight settle), then the queue and the executors. */
+  /** Stops the runners (deliveries in flight settle), then the queues and the executors. */
   close(): Promise<void>;
+}
+
+/** Monitoring as the jobs stage runs it: only a process reading the platform's log may. */
+export interface JobStageMonitoring {
+  /** The monitor's id, from an id or a name; NOT_FOUND when unknown. */
+  monitorId: (idOrName: string) => Promise<string>;
+  run: (monitorId: string) => Promise<MonitorRun>;
+  getRun: (runId: string) => Promise<MonitorRun>;
+  /** False: this process queues monitor runs but does not take them (its log is not the platform's). */
+  runsHere: boolean;
 }
 
 /** What the jobs stage is built from. */
 export interface JobStageParts {
   stores: MetadataStores;
   registry: RegistryService;
-  /** `postgresql://...` for pg-boss; absent: the embedded queue in the metadata store. */
+  /** `postgresql://...` for pg-boss; absent: the embedded queues in the metadata store. */
   queueUri: string | undefined;
-  /** Deliveries this process runs at once; 0 builds no runner. */
+  /** Deliveries this process runs at once per queue; 0 builds no runner. */
   workers: number;
   workerId: string;
   /** Where batch predictions are logged (absent: jobs asking to log fail). */
   predictions?: BatchPredictionLog;
+  monitoring?: JobStageMonitoring;
   /** Kind definitions, when a test shortens leases or timeouts. */
   catalog?: Readonly<Record<string, JobKindDefinition>>;
 }
 
-/** Builds the jobs stage and starts its runner. */
+/** Builds the jobs stage and starts its runners. */
 export async function openJobStage(parts: JobStageParts): Promise<JobStage> {
-  const queue = await openWorkQueue(parts.queueUri, parts.stores.backend);
+  const queues: Record<JobQueueName, WorkQueue> = {
+    jobs: await openWorkQueue(parts.queueUri, parts.stores.backend, 'jobs'),
+    monitors: await openWorkQueue(parts.queueUri, parts.stores.backend, 'monitors'),
+  };
   const io = new DuckDbBatchIo();
+  const catalog = parts.catalog === undefined ? {} : { catalog: parts.catalog };
   const service = new JobService({
     store: parts.stores.jobs,
-    queue,
+    queues,
     registry: parts.registry,
     io,
-    ...(parts.catalog === undefined ? {} : { catalog: parts.catalog }),
+    ...(parts.monitoring === undefined ? {} : { monitorId: parts.monitoring.monitorId }),
+    ...catalog,
   });
-  const executor = new BatchScoreExecutor({
+  const batch = new BatchScoreExecutor({
     registry: parts.registry,
     io,
     ...(parts.predictions === undefined ? {} : { predictions: parts.predictions }),
   });
-  const runner =
-    parts.workers > 0
-      ? new JobRunner({
-          store: parts.stores.jobs,
-          queue,
-          executors: { batch_score: executor },
-          workerId: parts.workerId,
-          concurrency: parts.workers,
-          onEvent: logRunnerEvent,
-          ...(parts.catalog === undefined ? {} : { catalog: parts.catalog }),
-        })
-      : undefined;
-  await runner?.start();
+  const runners: JobRunner[] = [];
+  if (parts.workers > 0) {
+    const common = {
+      store: parts.stores.jobs,
+      workerId: parts.workerId,
+      concurrency: parts.workers,
+      onEvent: logRunnerEvent,
+      ...catalog,
+    };
+    runners.push(new JobRunner({ ...common, queue: queues.jobs, executors: { batch_score: batch } }));
+    const monitoring = parts.monitoring;
+    if (monitoring?.runsHere === true) {
+      const executor = new MonitorRunExecutor({ run: monitoring.run, getRun: monitoring.getRun });
+      runners.push(
+        new JobRunner({ ...common, queue: queues.monitors, executors: { monitor_run: executor } }),
+      );
+    }
+  }
+  for (const runner of runners) await runner.start();
   return {
     service,
-    queue,
-    ...(runner === undefined ? {} : { runner }),
     async close() {
-      await runner?.stop();
-      await queue.close();
-      await executor.close();
-      await io.close?.();
+      for (const runner of runners) await runner.stop();
+      for (const queue of Object.values(queues)) await queue.close();
+      await batch.close();
+      await io.close();
     },
   };
 }

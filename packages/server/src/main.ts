@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { SlipwayError, definedFields, type Endpoint } from '@slipway/contracts';
+import { SlipwayError, definedFields, type Endpoint, type Evaluation } from '@slipway/contracts';
 import type { SlipwayConfig } from './config.js';
 import { BaselineService } from './evaluation/baseline-service.js';
 import type { EvaluationRouteServices } from './evaluation/evaluation-routes.js';
@@ -36,8 +36,14 @@ import type { PredictionStore } from './predictions/prediction-store.js';
 import { RunArtifacts } from './tracking/run-artifacts.js';
 import { TrackingService } from './tracking/tracking-service.js';
 import { runCli } from './cli/program.js';
-import { openJobStage } from './job-stage.js';
+import { openJobStage, type JobStageMonitoring } from './job-stage.js';
 import { catalogWithLease } from './jobs/job-catalog.js';
+import type { EvaluatedData } from './evaluation/evaluation-service.js';
+import { notifierFor } from './monitoring/alert-channels.js';
+import type { WindowSource } from './monitoring/monitor-run.js';
+import { MonitorService } from './monitoring/monitor-service.js';
+import { startMonitorScheduler } from './monitoring/monitor-scheduler.js';
+import { modelId } from './registry/version-loader.js';
 
 /** A composed platform: the app plus a way to release every resource it holds. */
 export interface Platform {
@@ -72,21 +78,57 @@ export async function createPlatform(config: SlipwayConfig): Promise<Platform> {
     },
   });
   const webhooks = new WebhookService({ store: stores.webhooks, onRedeliver: notify });
-  const evaluation = evaluationServices({ stores, registry, tracking, artifacts, runArtifacts });
+  // Monitoring and evaluation know each other: evaluations leave reference profiles, and the
+  // performance check reads the reference version's evaluation.
+  const late: { monitors?: MonitorService } = {};
+  const evaluation = evaluationServices({
+    stores,
+    registry,
+    tracking,
+    artifacts,
+    runArtifacts,
+    onEvaluated: async ({ candidates, rows, columns }) =>
+      late.monitors?.captureFromEvaluation(candidates, rows, columns),
+  });
   const { services: serving, store: predictionStore } = await servingServices(config, stores, registry);
   onRegistryEvent = () => void serving.manager.refreshAll();
+  const monitors = monitorService({
+    stores,
+    registry,
+    log: serving.log,
+    endpoints: serving.endpoints,
+    evaluations: evaluation.evaluations,
+  });
+  late.monitors = monitors;
   const jobs = await openJobStage({
     stores,
     registry,
     queueUri: config.queueUri,
     workers: config.workers,
     workerId: `${hostname()}:${process.pid}:server`,
+    monitoring: monitoringForJobs(monitors, true),
     ...catalogOf(config),
     ...(predictionStore === undefined ? {} : { predictions: predictionStore }),
   });
+  // Scheduled runs go through the job runner's `monitors` queue, like any other job.
+  const scheduler = startMonitorScheduler({
+    store: stores.monitoring,
+    run: (monitor) => jobs.service.submitMonitorRun(monitor.id),
+    onError: (err) => console.error('monitor scheduling failed:', err instanceof Error ? err.message : err),
+  });
   const inFlight = new InFlightRequests();
   const app = await buildApp(
-    { tracking, artifacts, runArtifacts, registry, webhooks, evaluation, serving, jobs: jobs.service },
+    {
+      tracking,
+      artifacts,
+      runArtifacts,
+      registry,
+      webhooks,
+      evaluation,
+      serving,
+      jobs: jobs.service,
+      monitors,
+    },
     { logLevel: config.logLevel, inFlight },
   );
   dispatcher.start();
@@ -96,6 +138,7 @@ export async function createPlatform(config: SlipwayConfig): Promise<Platform> {
       // Let responses in flight finish sending, stop taking requests, then flush what they logged.
       await inFlight.drain(DRAIN_TIMEOUT_MS);
       await app.close();
+      await scheduler.stop();
       // Jobs in flight stop at their next chunk and log what they scored before the log closes.
       await jobs.close();
       await serving.manager.close();
@@ -145,6 +188,7 @@ export async function startWorker(
         queueUri: config.queueUri,
         workers: config.workers,
         workerId: options.workerId,
+        ...workerMonitoring(config, shared, predictions),
         ...catalogOf(config),
         ...(predictions === undefined ? {} : { predictions }),
       }),
@@ -154,6 +198,29 @@ export async function startWorker(
     await shared.close().catch(() => undefined);
     throw err;
   }
+}
+
+/**
+ * A worker takes monitor runs only when its prediction log is the shared PostgreSQL one: over a
+ * DuckDB file of its own it would compute monitors on data the platform never sees.
+ */
+function workerMonitoring(
+  config: SlipwayConfig,
+  shared: SharedStores,
+  predictions: PredictionStore | undefined,
+): { monitoring?: JobStageMonitoring } {
+  const sharedLog = /^postgres(ql)?:/.test(config.predictionLogUri ?? '');
+  if (!sharedLog || predictions === undefined) return {};
+  const { stores, registry } = shared;
+  const endpoints = new EndpointService({ store: stores.endpoints, registry });
+  const monitors = monitorService({
+    stores,
+    registry,
+    log: new PredictionService({ store: predictions, endpoints, models: registry }),
+    endpoints,
+    evaluations: { list: (query) => stores.evaluations.listEvaluations(query) },
+  });
+  return { monitoring: monitoringForJobs(monitors, true) };
 }
 
 /** The platform's stores as a process other than the platform sees them, closed in reverse order. */
@@ -301,6 +368,60 @@ async function openPredictionStore(uri: string | undefined, defaultFile: string)
   return PostgresPredictionStore.open({ connectionString: url.toString(), schema });
 }
 
+/** The monitoring stage as the job runner sees it. */
+function monitoringForJobs(monitors: MonitorService, runsHere: boolean): JobStageMonitoring {
+  return {
+    monitorId: async (idOrName) => (await monitors.get(idOrName)).id,
+    run: (monitorId) => monitors.run(monitorId),
+    getRun: (runId) => monitors.getRun(runId),
+    runsHere,
+  };
+}
+
+/** Monitoring over the prediction log, with alerts sent to each rule's channels. */
+function monitorService(parts: {
+  stores: MetadataStores;
+  registry: RegistryService;
+  log: WindowSource;
+  endpoints: Pick<EndpointService, 'get'>;
+  /** The stored evaluations of a model version, newest first. */
+  evaluations: { list(query: { model: string; version: string; limit: number }): Promise<Evaluation[]> };
+}): MonitorService {
+  const { stores, registry, log, endpoints, evaluations } = parts;
+  return new MonitorService({
+    store: stores.monitoring,
+    log,
+    notify: async (notification) => {
+      for (const channel of notification.rule.channels) await notifierFor(channel).notify(notification);
+    },
+    onNotifyError: (err) =>
+      console.error(
+        'alert notification failed (retried at the next run):',
+        err instanceof Error ? err.message : err,
+      ),
+    checkLogName: async (name) => {
+      await endpoints.get(name).catch(async (err: unknown) => {
+        if (!(err instanceof SlipwayError) || err.code !== 'NOT_FOUND') throw err;
+        await registry.getRegisteredModel(name).catch(() => {
+          throw err;
+        });
+      });
+    },
+    checkVersion: async (model, version) => {
+      await registry.getModelVersion(model, version);
+    },
+    referenceMetric: async (monitor) => {
+      const metric = monitor.checks.performance?.metric;
+      if (metric === undefined) return undefined;
+      const { model, version } = monitor.reference;
+      const [latest] = await evaluations.list({ model, version, limit: 1 });
+      const report = latest?.report.models.find((m) => m.id === modelId(model, version));
+      const value = report?.metrics[metric];
+      return typeof value === 'number' ? value : undefined;
+    },
+  });
+}
+
 /** The evaluation stage's services, on the shared stores. */
 function evaluationServices(parts: {
   stores: MetadataStores;
@@ -308,12 +429,15 @@ function evaluationServices(parts: {
   tracking: TrackingService;
   artifacts: ArtifactStore;
   runArtifacts: RunArtifacts;
+  onEvaluated?: (evaluated: EvaluatedData) => Promise<void>;
 }): EvaluationRouteServices {
   const { stores, ...shared } = parts;
   const evaluations = new EvaluationService({
     ...shared,
     store: stores.evaluations,
     datasets: new DuckDbDatasetReader(),
+    onHookError: (err) =>
+      console.error('keeping the reference profile failed:', err instanceof Error ? err.message : err),
   });
   const baselines = new BaselineService({
     registry: shared.registry,

@@ -199,7 +199,11 @@ export function payloadOf(flags: ScoreFlags): BatchScorePayload {
 
 /** The one line that says how a job ended. */
 function outcomeOf(job: JobDetails): string {
-  if (job.state === 'succeeded' && job.result !== undefined) {
+  if (job.kind === 'monitor_run' && job.state === 'succeeded' && job.result !== undefined) {
+    const r = job.result;
+    return `Job ${job.id} succeeded: monitor run ${r.runId} ${r.state}, ${r.flagged} of ${r.statistics} statistics flagged.\n`;
+  }
+  if (job.kind === 'batch_score' && job.state === 'succeeded' && job.result !== undefined) {
     const rejects =
       job.result.rejected > 0 ? `, ${job.result.rejected} rejected (${job.result.rejects ?? ''})` : '';
     return `Job ${job.id} succeeded: ${job.result.rows} rows scored by version ${job.result.modelVersion} into ${job.result.output}${rejects}.\n`;
@@ -222,7 +226,8 @@ function jobDetails(job: JobDetails): string {
     ['finished', formatTime(job.finishedAt)],
   ];
   if (job.error !== undefined) fields.push(['error', `${job.error.code}: ${job.error.message}`]);
-  if (job.result !== undefined) fields.push(['output', job.result.output]);
+  if (job.kind === 'batch_score' && job.result !== undefined) fields.push(['output', job.result.output]);
+  if (job.kind === 'monitor_run' && job.result !== undefined) fields.push(['monitor run', job.result.runId]);
   const partitions = formatTable(
     ['PARTITION', 'STATE', 'ROWS', 'DONE', 'ATTEMPTS', 'WORKER'],
     job.partitions.map((p) => [

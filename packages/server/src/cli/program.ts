@@ -16,6 +16,7 @@ import { registerPredictionsCommands } from './predictions-command.js';
 import { registerLabelsCommands } from './labels-command.js';
 import { registerServeCommand } from './serve-command.js';
 import { registerJobsCommands } from './jobs-command.js';
+import { registerMonitorsCommands } from './monitors-command.js';
 import { registerWorkerCommand, type StartWorker } from './worker-command.js';
 
 /** Side effects the CLI needs, injected by main.ts. */
@@ -45,6 +46,7 @@ export function buildProgram(deps: CliDeps): Command {
   registerLabelsCommands(program, deps);
   registerServeCommand(program, deps);
   registerJobsCommands(program, deps);
+  registerMonitorsCommands(program, deps);
   registerWorkerCommand(program, deps);
   return program;
 }

@@ -37,6 +37,20 @@ export interface EvaluationServiceDeps {
   /** ms since epoch; injected so tests control time. */
   now?: () => number;
   newId?: () => string;
+  /**
+   * Told about every evaluated dataset (monitoring keeps a profile of it as the candidates'
+   * reference). Awaited; a failure is reported to `onHookError` and never fails the evaluation.
+   */
+  onEvaluated?: (evaluated: EvaluatedData) => Promise<void>;
+  onHookError?: (error: unknown) => void;
+}
+
+/** An evaluation's candidates and the feature columns of its dataset. */
+export interface EvaluatedData {
+  candidates: { name: string; version: string }[];
+  rows: readonly Record<string, unknown>[];
+  /** The columns the candidates read (their contracts' inputs), else every column but the label. */
+  columns: string[];
 }
 
 /** Listing bounds of `GET /evaluations`. */
@@ -90,6 +104,7 @@ export class EvaluationService {
     } finally {
       await closeModels(models);
     }
+    await this.reportEvaluated(models, dataset.rows, settings.labelColumn);
     const evaluation: Evaluation = {
       id: this.newId(),
       createdAt: this.now(),
@@ -101,6 +116,31 @@ export class EvaluationService {
       ...(request.gate === undefined ? {} : { gate: request.gate, verdict: judgeGate(request.gate, report) }),
     };
     return this.logToRun(evaluation, request, actor);
+  }
+
+  private async reportEvaluated(
+    models: readonly {
+      name: string;
+      version: string;
+      role: string;
+      model: { contract?: { inputs: { fields: { name: string }[] } } };
+    }[],
+    rows: readonly Record<string, unknown>[],
+    labelColumn: string,
+  ): Promise<void> {
+    const hook = this.deps.onEvaluated;
+    if (hook === undefined) return;
+    const candidates = models.filter((m) => m.role === 'candidate');
+    const declared = candidates.flatMap((m) => m.model.contract?.inputs.fields.map((f) => f.name) ?? []);
+    const columns =
+      declared.length > 0
+        ? [...new Set(declared)]
+        : Object.keys(rows[0] ?? {}).filter((c) => c !== labelColumn);
+    try {
+      await hook({ candidates: candidates.map(({ name, version }) => ({ name, version })), rows, columns });
+    } catch (err) {
+      this.deps.onHookError?.(err);
+    }
   }
 
   /** Stores a finished evaluation, with what it led to when it was a promotion attempt. */

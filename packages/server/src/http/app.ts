@@ -25,6 +25,8 @@ import { registerLabelRoutes, registerPredictionQueryRoutes } from '../predictio
 import type { PredictionService } from '../predictions/prediction-service.js';
 import type { ServingManager } from '../serving/serving-manager.js';
 import { registerJobRoutes } from '../jobs/job-routes.js';
+import { registerMonitoringRoutes } from '../monitoring/monitoring-routes.js';
+import type { MonitorService } from '../monitoring/monitor-service.js';
 import type { JobService } from '../jobs/job-service.js';
 
 /** Services and stores the HTTP layer exposes. */
@@ -41,6 +43,8 @@ export interface AppServices {
   serving?: ServingServices;
   /** Batch scoring and other jobs; absent in tests that only need tracking. */
   jobs?: JobService;
+  /** Monitors, their runs and alerts; absent in tests that only need tracking. */
+  monitors?: MonitorService;
 }
 
 /** The serving stage as the HTTP layer sees it. */
@@ -106,6 +110,7 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
         registerPredictionQueryRoutes(api, serving.log);
       }
       if (services.jobs !== undefined) registerJobRoutes(api, services.jobs);
+      if (services.monitors !== undefined) registerMonitoringRoutes(api, services.monitors);
     },
     { prefix: '/api/v1' },
   );

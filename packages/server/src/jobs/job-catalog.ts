@@ -3,7 +3,7 @@
  * how it is retried. The runner and the service read policies only from here, so a kind's rules
  * are stated once.
  */
-import { BatchScorePayloadSchema, type JobKind } from '@slipway/contracts';
+import { BatchScorePayloadSchema, MonitorRunPayloadSchema, type JobKind } from '@slipway/contracts';
 import type { TSchema } from 'typebox';
 import type { DeliveryPolicy } from './work-queue.js';
 
@@ -16,7 +16,18 @@ export interface JobKindDefinition {
   timeoutMs: number;
   /** Attempts, retry delay and lease of each delivery. */
   policy: DeliveryPolicy;
+  /**
+   * The work queue its deliveries go through. Monitor runs have their own, so that only processes
+   * that read the platform's prediction log take them (a worker with a DuckDB file of its own would
+   * compute a monitor over the wrong data).
+   */
+  queue: JobQueueName;
 }
+
+/** The work queues jobs go through. */
+export const JOB_QUEUES = ['jobs', 'monitors'] as const;
+/** One work queue. */
+export type JobQueueName = (typeof JOB_QUEUES)[number];
 
 /** Every job kind, by kind. */
 export const JOB_CATALOG: Readonly<Record<JobKind, JobKindDefinition>> = {
@@ -28,6 +39,15 @@ export const JOB_CATALOG: Readonly<Record<JobKind, JobKindDefinition>> = {
     // A lease of 30 s: a dead worker's partition moves on within a minute, and a live one renews
     // every 10 s, which costs one small UPDATE.
     policy: { maxAttempts: 3, retryDelayMs: 2_000, leaseMs: 30_000 },
+    queue: 'jobs',
+  },
+  monitor_run: {
+    kind: 'monitor_run',
+    payloadSchema: MonitorRunPayloadSchema,
+    // A run reads one window of the log page by page: minutes at the most.
+    timeoutMs: 15 * 60_000,
+    policy: { maxAttempts: 2, retryDelayMs: 5_000, leaseMs: 30_000 },
+    queue: 'monitors',
   },
 };
 

@@ -29,5 +29,5 @@ export interface JobExecutor {
   close(): Promise<void>;
 }
 
-/** An executor for every kind the runner takes. */
-export type JobExecutors = Readonly<Record<JobKind, JobExecutor>>;
+/** The executor of each kind a runner takes (its queue carries only those kinds). */
+export type JobExecutors = Readonly<Partial<Record<JobKind, JobExecutor>>>;

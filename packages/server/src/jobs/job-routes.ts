@@ -1,6 +1,7 @@
 /** The jobs API under `/api/v1/jobs`: submit batch scoring, list, show (with progress), cancel, retry. */
 import {
   BatchScorePayloadSchema,
+  MonitorRunPayloadSchema,
   JOB_KINDS,
   JOB_STATES,
   invalidArgument,
@@ -9,6 +10,7 @@ import {
   type JobKind,
   type JobPage,
   type JobState,
+  type MonitorRunPayload,
 } from '@slipway/contracts';
 import type { FastifyInstance } from 'fastify';
 import { ERROR_RESPONSES } from '../tracking/tracking-routes-support.js';
@@ -42,6 +44,26 @@ export function registerJobRoutes(app: FastifyInstance, jobs: JobService): void 
     },
     async (request, reply): Promise<JobResponse> => {
       const job = await jobs.submitBatchScore(request.body);
+      void reply.code(201);
+      return { job };
+    },
+  );
+
+  app.post<{ Body: MonitorRunPayload }>(
+    '/jobs/monitor-run',
+    {
+      schema: {
+        summary: 'Queue one run of a monitor on the job runner',
+        description:
+          'The run is taken by the platform or by a worker reading the shared prediction log; its result names ' +
+          'the stored run. `POST /api/v1/monitors/{monitor}/run` runs it in the request instead.',
+        tags,
+        body: MonitorRunPayloadSchema,
+        response: { ...ERROR_RESPONSES },
+      },
+    },
+    async (request, reply): Promise<JobResponse> => {
+      const job = await jobs.submitMonitorRun(request.body.monitorId);
       void reply.code(201);
       return { job };
     },

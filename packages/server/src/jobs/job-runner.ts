@@ -11,9 +11,15 @@
  * the job fails. A lost lease means another worker took over: this attempt ends without writing.
  */
 import { randomUUID } from 'node:crypto';
-import { SlipwayError, type ErrorCode, type JobDetails, type JobError } from '@slipway/contracts';
+import {
+  SlipwayError,
+  type ErrorCode,
+  type JobDetails,
+  type JobError,
+  type JobKind,
+} from '@slipway/contracts';
 import { JOB_CATALOG, type JobKindDefinition } from './job-catalog.js';
-import type { JobExecutors } from './job-executor.js';
+import type { JobExecutor, JobExecutors } from './job-executor.js';
 import type { JobStore } from './job-store.js';
 import type { Delivery, WorkConsumer, WorkItem, WorkQueue } from './work-queue.js';
 
@@ -120,7 +126,7 @@ export class JobRunner {
     );
     const timeout = setTimeout(() => abort('timeout'), definition.timeoutMs);
     try {
-      const outcome = await this.deps.executors[kind].runPartition({
+      const outcome = await this.executor(kind).runPartition({
         job,
         partition,
         token,
@@ -179,7 +185,7 @@ export class JobRunner {
     if (job?.state !== 'running') return;
     try {
       const chunks = await this.deps.store.listChunks(jobId);
-      const result = await this.deps.executors[kind].finalize(job, chunks);
+      const result = await this.executor(kind).finalize(job, chunks);
       if (await this.deps.store.completeJob(jobId, result, this.now())) {
         this.emit({ type: 'job-succeeded', jobId });
       }
@@ -204,6 +210,14 @@ export class JobRunner {
     if (await this.deps.store.failJob(job.id, error, this.now())) {
       this.emit({ type: 'job-failed', jobId: job.id, message: error.message });
     }
+  }
+
+  private executor(kind: JobKind): JobExecutor {
+    const executor = this.deps.executors[kind];
+    // Each kind has its own queue, so a runner never gets a kind it lacks unless it was wired wrong.
+    if (executor === undefined)
+      throw new SlipwayError('INTERNAL', `This runner has no executor for ${kind} jobs.`);
+    return executor;
   }
 
   private definition(kind: string): JobKindDefinition {

@@ -21,14 +21,17 @@ import { resolveVersion } from '../registry/version-loader.js';
 import type { RegistryService } from '../registry/registry-service.js';
 import type { BatchIo } from './batch/batch-io.js';
 import { planBatchScore } from './batch/batch-score.js';
-import { JOB_CATALOG, type JobKindDefinition } from './job-catalog.js';
+import { JOB_CATALOG, type JobKindDefinition, type JobQueueName } from './job-catalog.js';
 import type { JobListRequest, JobStore } from './job-store.js';
 import type { WorkItem, WorkQueue } from './work-queue.js';
 
 /** What the job service needs. */
 export interface JobServiceDeps {
   store: JobStore;
-  queue: WorkQueue;
+  /** The work queue of each name in the catalog (`jobs`, `monitors`). */
+  queues: Readonly<Record<JobQueueName, WorkQueue>>;
+  /** The id of a monitor named by id or name; NOT_FOUND when there is none. */
+  monitorId?: (idOrName: string) => Promise<string>;
   registry: Pick<RegistryService, 'getModelVersion' | 'getVersionByAlias'>;
   io: BatchIo;
   catalog?: Readonly<Record<string, JobKindDefinition>>;
@@ -101,6 +104,44 @@ export class JobService {
     return this.get(job.id);
   }
 
+  /** Queues one run of a monitor; the runner that takes it reads the platform's prediction log. */
+  async submitMonitorRun(idOrName: string): Promise<JobDetails> {
+    if (typeof idOrName !== 'string' || idOrName === '')
+      throw invalidArgument('monitorId', 'monitorId is required');
+    const resolve = this.deps.monitorId;
+    if (resolve === undefined) throw new SlipwayError('UNAVAILABLE', 'This process has no monitoring.');
+    const monitorId = await resolve(idOrName);
+    const definition = this.definition('monitor_run');
+    const now = this.now();
+    const job: Job = {
+      id: this.newId(),
+      kind: 'monitor_run',
+      state: 'queued',
+      payload: { monitorId },
+      createdAt: now,
+      updatedAt: now,
+      maxAttempts: definition.policy.maxAttempts,
+      cancelRequested: false,
+      progress: { rowsDone: 0, rowsRejected: 0, partitionsTotal: 1, partitionsDone: 0 },
+    };
+    const partitions: JobPartition[] = [
+      {
+        jobId: job.id,
+        index: 0,
+        state: 'queued',
+        rowStart: 0,
+        rowEnd: 1,
+        attempts: 0,
+        committedChunks: 0,
+        rowsDone: 0,
+        rowsRejected: 0,
+      },
+    ];
+    await this.deps.store.createJob({ job, partitions });
+    await this.enqueue(job, partitions);
+    return this.get(job.id);
+  }
+
   /** The job with its partitions and its rate and ETA; NOT_FOUND when unknown. */
   async get(id: string): Promise<JobDetails> {
     const job = await this.deps.store.getJob(checkJobId(id));
@@ -138,11 +179,13 @@ export class JobService {
     const partitions = await this.deps.store.retryJob(job.id, this.now());
     if (partitions.length > 0) await this.enqueue(job, partitions);
     // Every partition was done and only the final step failed: run that step again.
-    else
-      await this.deps.queue.enqueue(
+    else {
+      const definition = this.definition(job.kind);
+      await this.deps.queues[definition.queue].enqueue(
         [{ jobId: job.id, kind: job.kind, step: 'finalize', partition: 0 }],
-        this.definition(job.kind).policy,
+        definition.policy,
       );
+    }
     return this.get(job.id);
   }
 
@@ -153,7 +196,8 @@ export class JobService {
       step: 'partition',
       partition: p.index,
     }));
-    if (items.length > 0) await this.deps.queue.enqueue(items, this.definition(job.kind).policy);
+    const definition = this.definition(job.kind);
+    if (items.length > 0) await this.deps.queues[definition.queue].enqueue(items, definition.policy);
   }
 
   private definition(kind: string): JobKindDefinition {

@@ -13,6 +13,8 @@ import {
   normalizedWasserstein,
   populationStabilityIndex,
   twoProportionZTest,
+  wassersteinDistance,
+  WASSERSTEIN_MIN_STD,
   type TestResult,
 } from '../stats/drift-tests.js';
 import { sketchItems } from './quantile-sketch.js';
@@ -137,6 +139,49 @@ function numericSample(p: NumericColumnProfile): { values: number[]; weights?: n
   return sketchItems(p.sketch);
 }
 
+/** Beyond this magnitude squared deviations and CDF steps can overflow a double (sqrt(MAX_VALUE) ≈ 1.3e154). */
+const SAFE_MAGNITUDE = 1e150;
+
+/** Largest |x| of a sample (0 when empty). */
+function maxAbs(values: readonly number[]): number {
+  let m = 0;
+  for (const v of values) m = Math.max(m, Math.abs(v));
+  return m;
+}
+
+/** Population standard deviation of a (weighted) sample whose values are at most 1 in magnitude. */
+function sampleStd(sample: { values: number[]; weights?: number[] }): number {
+  const w = (i: number): number => sample.weights?.[i] ?? 1;
+  let total = 0;
+  let sum = 0;
+  sample.values.forEach((v, i) => {
+    total += w(i);
+    sum += w(i) * v;
+  });
+  const mean = total > 0 ? sum / total : 0;
+  let m2 = 0;
+  sample.values.forEach((v, i) => (m2 += w(i) * (v - mean) ** 2));
+  return total > 0 ? Math.sqrt(m2 / total) : 0;
+}
+
+/**
+ * Normalized Wasserstein, W / max(std_ref, 0.001). Values so large that the profile's moments or the
+ * CDF steps overflow (a NaN or infinite variance, |x| > 1e150) would give NaN or a silent 0; W and the
+ * std both scale linearly, so those are computed on x / max|x| instead, with the reference's sample std.
+ */
+function wassersteinDrift(reference: NumericColumnProfile, current: NumericColumnProfile): number {
+  const ref = numericSample(reference);
+  const cur = numericSample(current);
+  const variance = profileVariance(reference) ?? 0;
+  const scale = Math.max(maxAbs(ref.values), maxAbs(cur.values));
+  if (scale <= SAFE_MAGNITUDE && Number.isFinite(variance)) {
+    return normalizedWasserstein(ref, cur, Math.sqrt(variance));
+  }
+  const scaled = (s: typeof ref): typeof ref => ({ ...s, values: s.values.map((v) => v / scale) });
+  const r = scaled(ref);
+  return wassersteinDistance(r, scaled(cur)) / Math.max(sampleStd(r), WASSERSTEIN_MIN_STD / scale);
+}
+
 /** The statistic of `method` on the two profiles, and whether it is exact. */
 function compute(
   method: DriftMethod,
@@ -152,11 +197,7 @@ function compute(
       };
     }
     if (method === 'wasserstein') {
-      const std = Math.sqrt(profileVariance(reference) ?? 0);
-      return {
-        result: { statistic: normalizedWasserstein(numericSample(reference), numericSample(current), std) },
-        exact: exactSamples,
-      };
+      return { result: { statistic: wassersteinDrift(reference, current) }, exact: exactSamples };
     }
     const bins = alignedBins(reference, current);
     return { result: { statistic: distance(method, bins.reference, bins.current) }, exact: bins.exact };

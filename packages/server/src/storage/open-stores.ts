@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { invalidArgument } from '@slipway/contracts';
 import type { EvaluationStore } from '../evaluation/evaluation-store.js';
 import type { JobStore } from '../jobs/job-store.js';
+import type { MonitoringStore } from '../monitoring/monitoring-store.js';
 import type { EndpointStore } from '../serving/endpoint-store.js';
 import type { RegistryStore } from '../registry/registry-store.js';
 import type { WebhookStore } from '../registry/webhook-store.js';
@@ -17,6 +18,7 @@ import type { SqlBackend } from './sql/sql-backend.js';
 import { SqlEndpointStore } from './sql/sql-endpoint-store.js';
 import { SqlEvaluationStore } from './sql/sql-evaluation-store.js';
 import { SqlJobStore } from './sql/sql-job-store.js';
+import { SqlMonitoringStore } from './sql/sql-monitoring-store.js';
 import { SqlRegistryStore } from './sql/sql-registry-store.js';
 import { openSqlTrackingStore } from './sql/sql-tracking-store.js';
 import { SqlWebhookStore } from './sql/sql-webhook-store.js';
@@ -29,6 +31,7 @@ export interface MetadataStores {
   evaluations: EvaluationStore;
   endpoints: EndpointStore;
   jobs: JobStore;
+  monitoring: MonitoringStore;
   /** The shared database itself, for the embedded work queue that lives in it. */
   backend: SqlBackend;
   /** Releases the shared database. */
@@ -53,6 +56,7 @@ export async function openMetadataStores(uri: string): Promise<MetadataStores> {
     evaluations: new SqlEvaluationStore(tracking.backend),
     endpoints: new SqlEndpointStore(tracking.backend),
     jobs: new SqlJobStore(tracking.backend),
+    monitoring: new SqlMonitoringStore(tracking.backend),
     backend: tracking.backend,
     close: () => tracking.close(),
   };

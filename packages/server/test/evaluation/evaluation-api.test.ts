@@ -238,6 +238,15 @@ describe('evaluations', () => {
       evaluation.report.models.find((m) => m.id === id)?.metrics[name];
     const candidate = metric('churn/1', 'accuracy') ?? 0;
     expect(candidate).toBeGreaterThan(0.85);
+    // The evaluated data became the candidate's reference profile: its contract's columns only.
+    const reference = ok(await api('GET', '/monitoring/reference-profiles/churn/1'))['reference'] as {
+      source: string;
+      profile: { rowCount: number; columns: Record<string, { kind: string; count: number }> };
+    };
+    expect(reference.source).toBe('evaluation');
+    expect(reference.profile.rowCount).toBe(400);
+    expect(Object.keys(reference.profile.columns).sort()).toEqual(['a', 'b']);
+    expect(reference.profile.columns['a']).toMatchObject({ kind: 'numeric', count: 400 });
     expect(candidate).toBeGreaterThan(metric('churn-constant/1', 'accuracy') ?? 1);
     expect(candidate).toBeGreaterThan(metric('churn-rules/1', 'accuracy') ?? 1);
     expect(metric('churn-constant/1', 'rocAuc')).toBe(0.5);

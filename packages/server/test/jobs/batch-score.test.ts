@@ -7,7 +7,7 @@ import {
   SlipwayError,
   type BatchFormat,
   type BatchScorePayload,
-  type Job,
+  type JobOf,
   type JobPartition,
   type ModelContract,
   type PredictionRecord,
@@ -241,7 +241,7 @@ function partition(index: number, rowStart: number, rowEnd: number, committedChu
   };
 }
 
-function jobOf(payload: BatchScorePayload): Job<'batch_score'> {
+function jobOf(payload: BatchScorePayload): JobOf<'batch_score'> {
   return {
     id: JOB_ID,
     kind: 'batch_score',

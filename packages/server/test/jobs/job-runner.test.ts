@@ -77,7 +77,7 @@ class ScriptedExecutor implements JobExecutor {
   async finalize(job: JobDetails, chunks: readonly CommittedChunk[]): Promise<NonNullable<Job['result']>> {
     this.finalized.push([...chunks]);
     return {
-      output: job.payload.output,
+      output: job.kind === 'batch_score' ? job.payload.output : '',
       rows: chunks.reduce((n, c) => n + c.rows - c.rejected, 0),
       rejected: 2,
       modelVersion: '1',

@@ -75,6 +75,7 @@ describe('batch scoring through the embedded runner', () => {
     expect(submitted.payload.model).toEqual({ name: 'fraud', version: '1' });
     const seen: JobDetails[] = [];
     const job = await client.jobs.wait(submitted.id, { intervalMs: 50, onProgress: (j) => seen.push(j) });
+    if (job.kind !== 'batch_score') throw new Error(`unexpected kind ${job.kind}`);
     expect(job.state, JSON.stringify(job.error)).toBe('succeeded');
     expect(job.progress).toMatchObject({ rowsDone: ROWS, rowsRejected: 2, partitionsDone: 2 });
     expect(job.result).toMatchObject({ output, rows: ROWS - 2, rejected: 2, modelVersion: '1' });
@@ -145,7 +146,9 @@ describe('batch scoring through the embedded runner', () => {
     }
     expect(await readFile(existing, 'utf8')).toBe('x\n');
     const jobs = await client.jobs.list({ maxResults: 100 });
-    expect(jobs.jobs.every((job) => job.payload.output !== existing)).toBe(true);
+    expect(jobs.jobs.every((job) => job.kind !== 'batch_score' || job.payload.output !== existing)).toBe(
+      true,
+    );
   });
 
   it('lists, shows, and reports through the CLI', async () => {

@@ -113,6 +113,8 @@ describe.skipIf(!TEST_POSTGRES_URL)('openSqlDatabase (PostgreSQL)', () => {
         [schema],
       );
       expect(rows.map((r) => r.table_name)).toEqual([
+        'alert_rules',
+        'alerts',
         'datasets',
         'endpoints',
         'evaluation_models',
@@ -128,7 +130,11 @@ describe.skipIf(!TEST_POSTGRES_URL)('openSqlDatabase (PostgreSQL)', () => {
         'metrics',
         'model_version_tags',
         'model_versions',
+        'monitor_runs',
+        'monitor_statistics',
+        'monitors',
         'params',
+        'reference_profiles',
         'registered_model_aliases',
         'registered_model_tags',
         'registered_models',

@@ -16,7 +16,7 @@ import {
   type BatchScorePayload,
   type BatchScoreResult,
   type ContractField,
-  type Job,
+  type JobOf,
   type JobPartition,
   type ModelContract,
   type PredictionRecord,
@@ -561,7 +561,7 @@ function partColumns(setup: ScoringSetup, buffer: ChunkBuffer): BatchColumnData[
 
 /** Concatenates the committed chunks into the output (and rejects file) and removes the part files. */
 export async function finalizeBatchScore(
-  job: Job<'batch_score'>,
+  job: JobOf<'batch_score'>,
   chunks: readonly CommittedChunk[],
   modelVersion: string,
   io: BatchIo,

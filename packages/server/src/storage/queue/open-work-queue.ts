@@ -34,10 +34,17 @@ export function parsePgBossUri(uri: string): PgBossTarget {
   return { connectionString: url.toString(), schema };
 }
 
-/** The work queue for `uri`: the embedded SQL queue on `backend` when undefined, else pg-boss. */
-export async function openWorkQueue(uri: string | undefined, backend: SqlBackend): Promise<WorkQueue> {
-  if (uri === undefined) return new SqlWorkQueue(backend);
+/**
+ * The work queue named `queue` for `uri`: the embedded SQL queue on `backend` when undefined, else
+ * pg-boss. Queues of different names share the backend, never items.
+ */
+export async function openWorkQueue(
+  uri: string | undefined,
+  backend: SqlBackend,
+  queue = 'jobs',
+): Promise<WorkQueue> {
+  if (uri === undefined) return new SqlWorkQueue(backend, { queue });
   const target = parsePgBossUri(uri);
   const { PgBossWorkQueue } = await import('./pg-boss-work-queue.js');
-  return new PgBossWorkQueue(target);
+  return new PgBossWorkQueue({ ...target, queue });
 }

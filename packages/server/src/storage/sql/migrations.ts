@@ -6,6 +6,7 @@ import { Migrator, sql, type Kysely, type Migration, type RawBuilder } from 'kys
 import { createEndpointSchema } from './endpoint-schema.js';
 import { createEvaluationSchema } from './evaluation-schema.js';
 import { createJobSchema } from './job-schema.js';
+import { createMonitoringSchema } from './monitoring-schema.js';
 import { createRegistrySchema } from './registry-schema.js';
 import type { SqlDialectName } from './sql-uri.js';
 import { createWebhookSchema } from './webhook-schema.js';
@@ -24,6 +25,7 @@ export function trackingMigrations(dialect: SqlDialectName): Record<string, Migr
     '0005_endpoint_schema': { up: (db) => createEndpointSchema(db) },
     '0006_job_schema': { up: (db) => createJobSchema(db, dialect) },
     '0007_work_queue': { up: (db) => createWorkQueueSchema(db, dialect) },
+    '0008_monitoring_schema': { up: (db) => createMonitoringSchema(db, dialect) },
   };
 }
 

@@ -643,6 +643,7 @@ function jobToRow(job: Job): Insertable<JobsTable> {
 function jobFromRow(row: JobRow, progress: JobProgress): Job {
   const startedAt = toNullableInt64(row.started_at);
   const finishedAt = toNullableInt64(row.finished_at);
+  // The kind column and the JSON it wrote side by side belong together: one cast pairs them.
   return {
     id: row.id,
     kind: row.kind as JobKind,
@@ -657,7 +658,7 @@ function jobFromRow(row: JobRow, progress: JobProgress): Job {
     progress,
     ...errorOf(row),
     ...(row.result === null ? {} : { result: JSON.parse(row.result) as NonNullable<Job['result']> }),
-  };
+  } as Job;
 }
 
 function errorOf(row: { error_code: string | null; error_message: string | null }): { error?: JobError } {

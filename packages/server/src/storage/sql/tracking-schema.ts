@@ -6,6 +6,7 @@ import type { ColumnType, Generated } from 'kysely';
 import type { EndpointTables } from './endpoint-schema.js';
 import type { EvaluationTables } from './evaluation-schema.js';
 import type { JobTables } from './job-schema.js';
+import type { MonitoringTables } from './monitoring-schema.js';
 import type { RegistryTables } from './registry-schema.js';
 import type { WebhookTables } from './webhook-schema.js';
 
@@ -91,7 +92,7 @@ export interface InputTagsTable {
 
 /** Every table of the metadata database (tracking plus the later stages' tables), as Kysely sees it. */
 export interface TrackingDatabase
-  extends RegistryTables, WebhookTables, EvaluationTables, EndpointTables, JobTables {
+  extends RegistryTables, WebhookTables, EvaluationTables, EndpointTables, JobTables, MonitoringTables {
   experiments: ExperimentsTable;
   experiment_tags: ExperimentTagsTable;
   runs: RunsTable;
