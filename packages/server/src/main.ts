@@ -412,12 +412,22 @@ function monitorService(parts: {
     },
     referenceMetric: async (monitor) => {
       const metric = monitor.checks.performance?.metric;
-      if (metric === undefined) return undefined;
+      if (metric === undefined) return {};
       const { model, version } = monitor.reference;
       const [latest] = await evaluations.list({ model, version, limit: 1 });
-      const report = latest?.report.models.find((m) => m.id === modelId(model, version));
-      const value = report?.metrics[metric];
-      return typeof value === 'number' ? value : undefined;
+      const metricOf = (id: string | undefined): number | undefined => {
+        const value = latest?.report.models.find((m) => m.id === id)?.metrics[metric];
+        return typeof value === 'number' ? value : undefined;
+      };
+      const value = metricOf(modelId(model, version));
+      const baselineId = latest?.models.find((m) => m.role === 'baseline')?.id;
+      const baselineValue = metricOf(baselineId);
+      return {
+        ...(value === undefined ? {} : { value }),
+        ...(baselineId === undefined || baselineValue === undefined
+          ? {}
+          : { baseline: { value: baselineValue, model: baselineId } }),
+      };
     },
   });
 }

@@ -29,6 +29,12 @@ export interface WindowSource {
   aggregate(request: AggregateRequest): Promise<AggregateBucket[]>;
 }
 
+/** The reference version's and its baseline's metric in the latest evaluation; each absent when unknown. */
+export interface ReferenceMetrics {
+  value?: number;
+  baseline?: { value: number; model: string };
+}
+
 /** Sends one notification; throwing leaves the alert's `notifiedAt` unchanged, so it is sent again. */
 export type Notify = (notification: AlertNotification) => Promise<void>;
 
@@ -37,8 +43,11 @@ export interface MonitorRunDeps {
   store: MonitoringStore;
   log: WindowSource;
   notify: Notify;
-  /** The reference metric value for the performance check (the reference version's evaluation). */
-  referenceMetric?: (monitor: Monitor) => Promise<number | undefined>;
+  /**
+   * The performance check's yardsticks from the reference version's latest evaluation: its own
+   * metric, and the metric of the baseline it was evaluated against.
+   */
+  referenceMetric?: (monitor: Monitor) => Promise<ReferenceMetrics>;
   newId: () => string;
   now: () => number;
   /** Told about a notification that failed (it is retried at the next run). */
@@ -108,9 +117,14 @@ async function computeStatistics(
     if (rows === 0) rows = buckets.reduce((n, b) => n + b.count, 0);
     if (checks.service !== undefined) statistics.push(...serviceStatistics(buckets, checks.service));
     if (checks.performance !== undefined) {
-      const value = await deps.referenceMetric?.(monitor);
+      const { value, baseline } = (await deps.referenceMetric?.(monitor)) ?? {};
       statistics.push(
-        ...performanceStatistics(buckets, checks.performance, value === undefined ? undefined : { value }),
+        ...performanceStatistics(
+          buckets,
+          checks.performance,
+          value === undefined ? undefined : { value },
+          baseline,
+        ),
       );
     }
   }

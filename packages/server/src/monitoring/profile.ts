@@ -268,7 +268,9 @@ function profileNumeric(
 ): NumericColumnProfile {
   const { present, missing, invalid } = numericValues(values);
   const count = present.length;
-  const sorted = Float64Array.from(present).sort();
+  // Sorting is only for choosing edges; a window profiled on given edges needs just the extremes.
+  const sorted = edges === undefined ? Float64Array.from(present).sort() : undefined;
+  const [low, high] = sorted === undefined ? extremes(present) : [sorted[0], sorted[count - 1]];
   // Two passes (mean, then squared deviations), like numpy.var, so moments match NumPy to the last bits.
   const mean = count > 0 ? pairwiseSum(present) / count : null;
   const m2 = mean === null ? 0 : pairwiseSum(Float64Array.from(present, (v) => (v - mean) ** 2));
@@ -281,14 +283,27 @@ function profileNumeric(
     count,
     missing,
     invalid,
-    min: count > 0 ? sorted[0]! : null,
-    max: count > 0 ? sorted[count - 1]! : null,
+    min: count > 0 ? low! : null,
+    max: count > 0 ? high! : null,
     mean,
     m2,
-    histogram: histogramOn(edges ?? quantileEdges(sorted, s.bins), present),
+    histogram: histogramOn(edges ?? quantileEdges(sorted as Float64Array, s.bins), present),
     sketch,
     reservoir,
   };
+}
+
+/** The smallest and largest of the values (undefined when there are none). */
+function extremes(values: ArrayLike<number>): [number | undefined, number | undefined] {
+  if (values.length === 0) return [undefined, undefined];
+  let low = values[0]!;
+  let high = low;
+  for (let i = 1; i < values.length; i++) {
+    const v = values[i]!;
+    if (v < low) low = v;
+    else if (v > high) high = v;
+  }
+  return [low, high];
 }
 
 /** The category key of a present value. */

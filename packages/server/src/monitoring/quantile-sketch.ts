@@ -32,6 +32,21 @@ function levelCapacity(k: number, h: number, height: number): number {
   return Math.max(MIN_LEVEL_WIDTH, Math.ceil(k * LEVEL_DECAY ** (height - 1 - h)));
 }
 
+/** Every level's capacity for one k and height, computed once: the update loop asks per value. */
+const CAPACITIES = new Map<number, { levels: number[]; total: number }>();
+
+function capacitiesOf(k: number, height: number): { levels: number[]; total: number } {
+  // Heights stay far below 2^16 (each level halves the weight of 2^h inputs).
+  const key = k * 65_536 + height;
+  let found = CAPACITIES.get(key);
+  if (found === undefined) {
+    const levels = Array.from({ length: height }, (_, h) => levelCapacity(k, h, height));
+    found = { levels, total: levels.reduce((a, b) => a + b, 0) };
+    CAPACITIES.set(key, found);
+  }
+  return found;
+}
+
 /** murmur3's 32-bit finalizer: a cheap, well-mixed hash for the compaction coin. */
 function mix32(x: number): number {
   let h = x >>> 0;
@@ -53,43 +68,73 @@ function size(s: QuantileSketchState): number {
   return s.levels.reduce((sum, level) => sum + level.length, 0);
 }
 
-/** Sum of level capacities. */
-function totalCapacity(s: QuantileSketchState): number {
-  let sum = 0;
-  for (let h = 0; h < s.levels.length; h++) sum += levelCapacity(s.k, h, s.levels.length);
-  return sum;
-}
-
-/** Halves level h into level h + 1, keeping one item behind when the level's length is odd. */
-function compactLevel(s: QuantileSketchState, h: number): void {
+/**
+ * Halves level h into level h + 1, keeping one item behind when the level's length is odd; returns
+ * how many items left the sketch.
+ */
+function compactLevel(s: QuantileSketchState, h: number): number {
   if (h + 1 === s.levels.length) s.levels.push([]);
-  const items = s.levels[h]!.sort((a, b) => a - b);
-  const kept = items.length % 2 === 1 ? [items.pop()!] : [];
+  const items = sortedCopy(s.levels[h]!);
+  const even = items.length - (items.length % 2);
+  const kept = items.length % 2 === 1 ? [items[items.length - 1]!] : [];
   const offset = mix32((s.n % 0x1_0000_0000) ^ Math.imul(h + 1, 0x9e3779b1)) & 1;
   const up = s.levels[h + 1]!;
-  for (let i = offset; i < items.length; i += 2) up.push(items[i]!);
+  for (let i = offset; i < even; i += 2) up.push(items[i]!);
   s.levels[h] = kept;
+  return even / 2;
+}
+
+/**
+ * The level's values in ascending order. Low levels hold a handful of values and are compacted
+ * every few inputs, so they are insertion-sorted in place; wider ones go through a typed array,
+ * which sorts numerically without a comparator call per pair (values are finite).
+ */
+function sortedCopy(level: number[]): ArrayLike<number> {
+  if (level.length > 32) return Float64Array.from(level).sort();
+  for (let i = 1; i < level.length; i++) {
+    const v = level[i]!;
+    let j = i - 1;
+    while (j >= 0 && level[j]! > v) {
+      level[j + 1] = level[j]!;
+      j--;
+    }
+    level[j + 1] = v;
+  }
+  return level;
 }
 
 /** Compacts the lowest full level until the sketch fits its capacity. */
 function compress(s: QuantileSketchState): void {
-  while (size(s) > totalCapacity(s)) {
+  let held = size(s);
+  let caps = capacitiesOf(s.k, s.levels.length);
+  while (held > caps.total) {
     const height = s.levels.length;
     let h = 0;
-    while (h < height - 1 && s.levels[h]!.length < levelCapacity(s.k, h, height)) h++;
-    compactLevel(s, h);
+    while (h < height - 1 && s.levels[h]!.length < caps.levels[h]!) h++;
+    held -= compactLevel(s, h);
+    if (s.levels.length !== height) caps = capacitiesOf(s.k, s.levels.length);
   }
 }
 
 /** Adds values to the sketch in place. */
 export function sketchUpdate(s: QuantileSketchState, values: Iterable<number>): void {
+  let level0 = s.levels[0]!;
+  let cap0 = capacitiesOf(s.k, s.levels.length).levels[0]!;
+  let min = s.min;
+  let max = s.max;
   for (const v of values) {
-    s.levels[0]!.push(v);
+    level0.push(v);
     s.n++;
-    if (s.min === null || v < s.min) s.min = v;
-    if (s.max === null || v > s.max) s.max = v;
-    if (s.levels[0]!.length >= levelCapacity(s.k, 0, s.levels.length)) compress(s);
+    if (min === null || v < min) min = v;
+    if (max === null || v > max) max = v;
+    if (level0.length >= cap0) {
+      compress(s);
+      level0 = s.levels[0]!;
+      cap0 = capacitiesOf(s.k, s.levels.length).levels[0]!;
+    }
   }
+  s.min = min;
+  s.max = max;
 }
 
 /** A new sketch summarizing both inputs (which are left untouched); both must share k. */

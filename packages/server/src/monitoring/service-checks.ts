@@ -132,6 +132,25 @@ function performance(
   return s;
 }
 
+/**
+ * `baseline_margin`: how much better the live metric is than the baseline's in the reference
+ * evaluation (accuracy: live minus baseline; MAE: baseline minus live), flagged at or below 0, when
+ * the model no longer beats the baseline it was promoted over.
+ */
+function baselineMargin(
+  settings: PerformanceSettings,
+  realized: number,
+  baseline: { value: number; model: string },
+): MonitorStatistic {
+  const margin = settings.metric === 'mae' ? baseline.value - realized : realized - baseline.value;
+  return performance(settings.predictionField, 'baseline_margin', margin, 0, margin <= 0, {
+    metric: settings.metric,
+    realized,
+    baseline: baseline.value,
+    baselineModel: baseline.model,
+  });
+}
+
 /** The weighted median of values (the smallest value whose cumulative weight reaches half the total). */
 function weightedMedian(pairs: { value: number; weight: number }[]): number {
   const sorted = [...pairs].sort((x, y) => x.value - y.value);
@@ -234,12 +253,16 @@ export function performanceStatistics(
   buckets: readonly AggregateBucket[],
   settings: PerformanceSettings,
   reference?: { value: number },
+  baseline?: { value: number; model: string },
 ): MonitorStatistic[] {
   checkPerformanceSettings(settings, reference);
   const field = settings.predictionField;
   const out: MonitorStatistic[] = [];
   const realized = realizedMetric(buckets, settings.metric);
   if (realized !== undefined) out.push(metricStatistic(settings, realized, reference));
+  if (realized !== undefined && baseline !== undefined && Number.isFinite(baseline.value)) {
+    out.push(baselineMargin(settings, realized.value, baseline));
+  }
   const served = total(buckets, (b) => b.count);
   const labelled = total(buckets, (b) => b.labelled);
   if (served > 0) {

@@ -147,6 +147,47 @@ describe('performanceStatistics', () => {
     expect(within).toMatchObject({ value: 0.825, threshold: 0.85 - 0.05, flagged: false });
   });
 
+  it('flags the live metric once it no longer beats the baseline of the reference evaluation', () => {
+    const beaten = named(
+      performanceStatistics(classified, accuracy, undefined, { value: 0.83, model: 'fraud-constant/1' }),
+      'baseline_margin',
+    );
+    expect(beaten).toEqual({
+      check: 'performance',
+      column: 'label',
+      name: 'baseline_margin',
+      value: 0.825 - 0.83,
+      threshold: 0,
+      flagged: true,
+      details: { metric: 'accuracy', realized: 0.825, baseline: 0.83, baselineModel: 'fraud-constant/1' },
+    });
+    const ahead = named(
+      performanceStatistics(classified, accuracy, undefined, { value: 0.6, model: 'b/1' }),
+      'baseline_margin',
+    );
+    expect(ahead).toMatchObject({ value: 0.825 - 0.6, flagged: false });
+    const regression = [bucket(0, { count: 10, labelled: 10, mae: 2 })];
+    const mae = { predictionField: 'value', metric: 'mae' } as const;
+    expect(
+      named(
+        performanceStatistics(regression, mae, undefined, { value: 3, model: 'mean/1' }),
+        'baseline_margin',
+      ),
+    ).toMatchObject({
+      value: 1,
+      flagged: false,
+    });
+    expect(
+      named(
+        performanceStatistics(regression, mae, undefined, { value: 2, model: 'mean/1' }),
+        'baseline_margin',
+      ),
+    ).toMatchObject({
+      value: 0,
+      flagged: true,
+    });
+  });
+
   it('records the metric without a reference, unflagged', () => {
     const a = named(performanceStatistics(classified, { ...accuracy, maxDegradation: 0 }), 'accuracy');
     expect(a).toEqual({
