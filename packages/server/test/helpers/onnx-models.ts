@@ -2,6 +2,7 @@
  * Small real ONNX models built in memory with onnx-proto, for tests and benchmarks: no binary
  * fixtures in the repository, and every model is what onnxruntime-node actually loads and runs.
  */
+import type { ModelContract } from '@slipway/contracts';
 import onnxProto from 'onnx-proto';
 import type { onnx as OnnxTypes } from 'onnx-proto';
 
@@ -155,3 +156,22 @@ contract:
       - { name: label, type: int64, shape: [-1] }
       - { name: probabilities, type: float32, shape: [-1, 2] }
 `;
+
+/** The contract of `LOGISTIC_AB_MANIFEST`, as a declared ModelContract. */
+export const LOGISTIC_AB_CONTRACT: ModelContract = {
+  inputs: {
+    kind: 'columns',
+    fields: [
+      { name: 'a', type: 'float32', nullable: false },
+      { name: 'b', type: 'float32', nullable: false },
+    ],
+  },
+  outputs: {
+    kind: 'tensors',
+    fields: [
+      { name: 'label', type: 'int64', shape: [-1], nullable: false },
+      { name: 'probabilities', type: 'float32', shape: [-1, 2], nullable: false },
+    ],
+  },
+  source: 'declared',
+};

@@ -9,7 +9,6 @@ import {
   type BatchScorePayload,
   type JobOf,
   type JobPartition,
-  type ModelContract,
   type PredictionRecord,
 } from '@slipway/contracts';
 import {
@@ -22,25 +21,9 @@ import type { ChunkCommit, CommittedChunk, FencedOutcome } from '../../src/jobs/
 import { loadOnnxModel } from '../../src/runtimes/onnx/onnx-model.js';
 import type { InputRow, LoadedModel, OutputRow } from '../../src/runtimes/runtime.js';
 import { DuckDbBatchIo } from '../../src/storage/batch/duckdb-batch-io.js';
-import { logisticClassifierOnnx } from '../helpers/onnx-models.js';
+import { LOGISTIC_AB_CONTRACT, logisticClassifierOnnx } from '../helpers/onnx-models.js';
 
-const CONTRACT: ModelContract = {
-  inputs: {
-    kind: 'columns',
-    fields: [
-      { name: 'a', type: 'float32', nullable: false },
-      { name: 'b', type: 'float32', nullable: false },
-    ],
-  },
-  outputs: {
-    kind: 'tensors',
-    fields: [
-      { name: 'label', type: 'int64', shape: [-1], nullable: false },
-      { name: 'probabilities', type: 'float32', shape: [-1, 2], nullable: false },
-    ],
-  },
-  source: 'declared',
-};
+const CONTRACT = LOGISTIC_AB_CONTRACT;
 
 const JOB_ID = 'job-1';
 const FORMATS: BatchFormat[] = ['csv', 'jsonl', 'parquet'];

@@ -54,7 +54,18 @@ export interface BatchColumnData {
    * shape), which lets an adapter store the column as that many scalar columns.
    */
   width?: number;
-  values: readonly unknown[];
+  /**
+   * With `width`: `values` holds `width` numbers per row, row-major (rowCount × width values)
+   * instead of one array per row, so no per-row arrays are built.
+   */
+  flat?: boolean;
+  values: ArrayLike<unknown>;
+}
+
+/** One batch read column-wise: `columns[name][i]` is the value of row i, as `readRange` gives it. */
+export interface ColumnsBatch {
+  length: number;
+  columns: Record<string, unknown[]>;
 }
 
 /** One rejected input row, as a line of the rejects file. */
@@ -95,6 +106,8 @@ export interface BatchIo {
   ): Promise<BatchInputDescription>;
   /** Streams the rows of a range in batches of `batchRows` rows (plain objects keyed by column). */
   readRange(read: RangeRead): AsyncIterable<InputRow[]>;
+  /** `readRange` column-wise: the same batches and values, one array per column, no row objects. */
+  readColumns(read: RangeRead): AsyncIterable<ColumnsBatch>;
   /** Writes one chunk's scored rows to part file `path` (always the same internal format). */
   writePart(path: string, columns: readonly BatchColumnData[], rowCount: number): Promise<void>;
   /** Writes one chunk's rejected rows to `path` as JSON lines. */

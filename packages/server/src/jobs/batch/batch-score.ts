@@ -21,11 +21,23 @@ import {
   type ModelContract,
   type PredictionRecord,
 } from '@slipway/contracts';
-import type { InputRow, LoadedModel, OutputRow } from '../../runtimes/runtime.js';
+import type { ColumnOutputs, InputRow, LoadedModel, OutputRow } from '../../runtimes/runtime.js';
 import type { PredictionSink } from '../../serving/prediction-sink.js';
-import { compileRowValidator, isNumericFieldType, type RowValidator } from '../../serving/validate-rows.js';
+import {
+  compileRowValidator,
+  isNumericFieldType,
+  scalarCheck,
+  type RowValidator,
+} from '../../serving/validate-rows.js';
 import type { ChunkCommit, CommittedChunk, FencedOutcome } from '../job-store.js';
-import type { BatchColumnData, BatchColumnKind, BatchInputColumn, BatchIo, RejectLine } from './batch-io.js';
+import type {
+  BatchColumnData,
+  BatchColumnKind,
+  BatchInputColumn,
+  BatchIo,
+  ColumnsBatch,
+  RejectLine,
+} from './batch-io.js';
 
 /** Rows per committed chunk unless the payload says otherwise. */
 export const DEFAULT_CHUNK_ROWS = 65_536;
@@ -225,6 +237,11 @@ interface ScoringSetup {
   outputs: OutputColumn[] | undefined;
   validator: RowValidator;
   /**
+   * The columnar fast path's validator, when it applies (a columns contract, a model with
+   * `predictColumns`, logging off): true when the row validator would accept every row.
+   */
+  columnCheck: ColumnCheck | undefined;
+  /**
    * Numeric contract fields the input holds as text (a CSV column where one bad value made the
    * reader type the whole column as text): numeric text becomes numbers, the rest is rejected.
    */
@@ -253,35 +270,186 @@ async function setUp(run: PartitionRun, io: BatchIo): Promise<ScoringSetup> {
   const readColumns = [...modelColumns, ...passthroughNames.filter((n) => !modelColumns.includes(n))];
   const tensors = contract?.outputs.kind === 'tensors';
   const declared = contract?.outputs.fields ?? [];
+  const logging = payload.logPredictions !== false;
+  // Logging needs one record per row, so it keeps the row path.
+  const columnar = !logging && model.predictColumns !== undefined;
   return {
     inputFormat,
     readColumns,
     passthrough,
     outputs: declared.length > 0 ? declared.map((f) => outputColumn(f, tensors)) : undefined,
     validator: compileRowValidator(contract, { maxRows: Number.MAX_SAFE_INTEGER, field: 'row' }),
+    columnCheck: columnar ? compileColumnCheck(contract) : undefined,
     textNumbers: (contract?.inputs.fields ?? [])
       .filter((f) => isNumericFieldType(f.type) && byName.get(f.name)?.kind === 'string')
       .map((f) => f.name),
-    logging: payload.logPredictions !== false,
+    logging,
     chunkRows: payload.chunkRows ?? DEFAULT_CHUNK_ROWS,
     batchSize: payload.batchSize ?? DEFAULT_BATCH_SIZE,
     partsDir: partsDirectory(payload.output, run.jobId),
   };
 }
 
+/** True when every value of the batch passes the contract (same checks as the row validator). */
+type ColumnCheck = (columns: Readonly<Record<string, ArrayLike<unknown>>>, length: number) => boolean;
+
+/** One field's column check: true when the row validator would accept each of its values. */
+type FieldColumnCheck = (values: ArrayLike<unknown> | undefined, length: number) => boolean;
+
+/** The column-wise twin of the row validator for columns contracts; undefined for other contracts. */
+function compileColumnCheck(contract: ModelContract | undefined): ColumnCheck | undefined {
+  if (contract?.inputs.kind !== 'columns') return undefined;
+  const fields = contract.inputs.fields;
+  const checks = fields.map(fieldColumnCheck);
+  return (columns, length) => {
+    for (let f = 0; f < fields.length; f++) {
+      const check = checks[f] as FieldColumnCheck;
+      if (!check(columns[(fields[f] as ContractField).name], length)) return false;
+    }
+    return true;
+  };
+}
+
+/** Largest finite magnitudes of the float types, as the row validator's float checks use them. */
+const FLOAT_LIMITS: Partial<Record<string, number>> = {
+  float32: 3.4028234663852886e38,
+  float64: Number.MAX_VALUE,
+};
+
+function fieldColumnCheck(field: ContractField): FieldColumnCheck {
+  const { nullable } = field;
+  const categories = field.categories && field.categories.length > 0 ? new Set(field.categories) : undefined;
+  const limit = categories === undefined ? FLOAT_LIMITS[field.type] : undefined;
+  if (limit !== undefined) {
+    // The hot case inlined: scalarCheck's float rule without a call per value.
+    return (values, length) => {
+      if (values === undefined) return nullable;
+      for (let i = 0; i < length; i++) {
+        const value = values[i];
+        if (typeof value === 'number') {
+          if (!(Math.abs(value) <= limit)) return false;
+        } else if (!nullable || (value !== undefined && value !== null)) {
+          return false;
+        }
+      }
+      return true;
+    };
+  }
+  const check = scalarCheck(field.type);
+  return (values, length) => {
+    if (values === undefined) return nullable;
+    for (let i = 0; i < length; i++) {
+      const value = values[i];
+      if (value === undefined || value === null) {
+        if (!nullable) return false;
+      } else if (check(value) !== undefined) {
+        return false;
+      } else if (categories !== undefined && !categories.has(value as string | number)) {
+        return false;
+      }
+    }
+    return true;
+  };
+}
+
+/**
+ * One part column being gathered: per-row values (row path) and whole column segments (columnar
+ * path), joined once per chunk. A fixed-width column (`width` > 0) is kept flat, `width` elements
+ * per row, until a row arrives that is not an array of that width: from then on it holds one
+ * value per row, so the part writer refuses that row exactly as before.
+ */
+class PartColumn {
+  private parts: ArrayLike<unknown>[] = [];
+  private tail: unknown[] = [];
+  private perRow: boolean;
+
+  constructor(private readonly width: number) {
+    this.perRow = width === 0;
+  }
+
+  /** Appends one row's value. */
+  push(value: unknown): void {
+    if (this.perRow) {
+      this.tail.push(value);
+    } else if (Array.isArray(value) && value.length === this.width) {
+      for (const element of value) this.tail.push(element);
+    } else {
+      this.splitRows();
+      this.tail.push(value);
+    }
+  }
+
+  /** Appends `length` rows given as a column of `width` values per row (0: one value per row). */
+  pushColumn(values: ArrayLike<unknown>, width: number, length: number): void {
+    if (width === (this.perRow ? 0 : this.width)) {
+      if (this.tail.length > 0) this.parts.push(this.tail);
+      this.tail = [];
+      this.parts.push(values);
+      return;
+    }
+    for (let i = 0; i < length; i++) {
+      this.push(width === 0 ? values[i] : Array.prototype.slice.call(values, i * width, (i + 1) * width));
+    }
+  }
+
+  /** The chunk's values, flat (`width` per row) unless a row forced one value per row. */
+  finish(): { values: ArrayLike<unknown>; flat: boolean } {
+    const parts = this.tail.length > 0 ? [...this.parts, this.tail] : this.parts;
+    return { values: joined(parts), flat: !this.perRow };
+  }
+
+  private splitRows(): void {
+    const elements = this.finish().values;
+    const rows: unknown[] = [];
+    for (let start = 0; start < elements.length; start += this.width) {
+      rows.push(Array.prototype.slice.call(elements, start, start + this.width));
+    }
+    this.parts = [];
+    this.tail = rows;
+    this.perRow = true;
+  }
+}
+
+/** Parts joined in order: one Float64Array when all are float arrays, else one plain array. */
+function joined(parts: readonly ArrayLike<unknown>[]): ArrayLike<unknown> {
+  if (parts.length === 1) return parts[0] as ArrayLike<unknown>;
+  const total = parts.reduce((sum, part) => sum + part.length, 0);
+  const floats = parts.every((p) => p instanceof Float32Array || p instanceof Float64Array);
+  if (floats) {
+    const values = new Float64Array(total);
+    let at = 0;
+    for (const part of parts) {
+      values.set(part as Float32Array | Float64Array, at);
+      at += part.length;
+    }
+    return values;
+  }
+  const values = new Array<unknown>(total);
+  let at = 0;
+  for (const part of parts) {
+    for (let i = 0; i < part.length; i++) values[at++] = part[i];
+  }
+  return values;
+}
+
 /** One chunk being filled: its scored columns, its rejects and its log records. */
 class ChunkBuffer {
   readonly ids: string[] = [];
-  readonly passthrough: unknown[][];
-  outputs: unknown[][] | undefined;
+  readonly passthrough: PartColumn[];
+  outputs: PartColumn[] | undefined;
   readonly rejects: RejectLine[] = [];
   readonly records: PredictionRecord[] = [];
   rows = 0;
   scored = 0;
 
   constructor(passthroughCount: number) {
-    this.passthrough = Array.from({ length: passthroughCount }, () => []);
+    this.passthrough = Array.from({ length: passthroughCount }, () => new PartColumn(0));
   }
+}
+
+/** The part columns of the model's outputs; fixed-width `double[]` ones flat. */
+function outputPartColumns(outputs: readonly OutputColumn[]): PartColumn[] {
+  return outputs.map((o) => new PartColumn(o.kind === 'double[]' && o.width !== undefined ? o.width : 0));
 }
 
 /** Scores the partition's remaining chunks; 'stopped' when a commit said cancelRequested or held:false. */
@@ -293,14 +461,16 @@ export async function scoreBatchPartition(run: PartitionRun, io: BatchIo): Promi
   const first = rowStart + chunk * setup.chunkRows;
   if (first >= rowEnd) return 'done';
   await io.makeDirectory(setup.partsDir);
-  const reader = io.readRange({
+  const read = {
     path: run.payload.input,
     format: setup.inputFormat,
     columns: setup.readColumns,
     start: first,
     end: rowEnd,
     batchRows: setup.batchSize,
-  });
+  };
+  const reader: AsyncIterable<InputRow[] | ColumnsBatch> =
+    setup.columnCheck === undefined ? io.readRange(read) : io.readColumns(read);
   const committer = new Committer();
   let buffer = new ChunkBuffer(setup.passthrough.length);
   let row = first;
@@ -312,8 +482,9 @@ export async function scoreBatchPartition(run: PartitionRun, io: BatchIo): Promi
         if (run.signal.aborted || committer.stopped) return 'stopped';
         // A read batch may straddle a chunk boundary: score only the part that belongs to this chunk.
         const take = Math.min(batch.length - offset, chunkEnd - row);
-        const rows = offset === 0 && take === batch.length ? batch : batch.slice(offset, offset + take);
-        await scoreBatch(run, setup, buffer, rows, row);
+        const part = offset === 0 && take === batch.length ? batch : sliceBatch(batch, offset, take);
+        if (Array.isArray(part)) await scoreBatch(run, setup, buffer, part, row);
+        else await scoreColumns(run, setup, buffer, part, row);
         row += take;
         offset += take;
         if (row === chunkEnd) {
@@ -390,8 +561,99 @@ async function scoreBatch(
     );
   }
   setup.outputs ??= inferOutputs(outputs[0] as OutputRow);
-  buffer.outputs ??= setup.outputs.map(() => []);
+  buffer.outputs ??= outputPartColumns(setup.outputs);
   appendScored(run, setup, buffer, { valid, rowNumbers, firstRow }, outputs, latencyMs, started);
+}
+
+/** Rows [offset, offset + take) of a batch read either way. */
+function sliceBatch(
+  batch: InputRow[] | ColumnsBatch,
+  offset: number,
+  take: number,
+): InputRow[] | ColumnsBatch {
+  if (Array.isArray(batch)) return batch.slice(offset, offset + take);
+  const columns: Record<string, unknown[]> = {};
+  for (const name of Object.keys(batch.columns)) {
+    columns[name] = (batch.columns[name] as unknown[]).slice(offset, offset + take);
+  }
+  return { length: take, columns };
+}
+
+/**
+ * The columnar fast path: a batch every value of which passes the contract is predicted and
+ * buffered column-wise; any other batch goes through `scoreBatch` as rows, so rejects and their
+ * reasons are exactly the row path's.
+ */
+async function scoreColumns(
+  run: PartitionRun,
+  setup: ScoringSetup,
+  buffer: ChunkBuffer,
+  batch: ColumnsBatch,
+  firstRow: number,
+): Promise<void> {
+  const { length } = batch;
+  const columns =
+    setup.textNumbers.length === 0 ? batch.columns : withNumberColumns(batch, setup.textNumbers);
+  const predictColumns = run.model.predictColumns;
+  if (predictColumns === undefined || !(setup.columnCheck as ColumnCheck)(columns, length)) {
+    return scoreBatch(run, setup, buffer, rowsOf(batch), firstRow);
+  }
+  buffer.rows += length;
+  const outputs = await predictColumns.call(run.model, { length, columns });
+  setup.outputs ??= Object.keys(outputs).map((name) => ({ name, kind: 'json' }));
+  buffer.outputs ??= outputPartColumns(setup.outputs);
+  setup.passthrough.forEach((column, c) => {
+    (buffer.passthrough[c] as PartColumn).pushColumn(columns[column.name] ?? new Array(length), 0, length);
+  });
+  const outputColumns = setup.outputs;
+  for (let c = 0; c < outputColumns.length; c++) {
+    const values = outputValues(outputs, (outputColumns[c] as OutputColumn).name, length);
+    (buffer.outputs[c] as PartColumn).pushColumn(values.values, values.width, length);
+  }
+  buffer.scored += length;
+}
+
+/** Output `name` of a columnar prediction, checked to hold `length` rows (absent: all undefined). */
+function outputValues(
+  outputs: ColumnOutputs,
+  name: string,
+  length: number,
+): { values: ArrayLike<unknown>; width: number } {
+  const output = Object.hasOwn(outputs, name) ? outputs[name] : undefined;
+  if (output === undefined) return { values: new Array(length), width: 0 };
+  const rows = output.width > 0 ? output.values.length / output.width : output.values.length;
+  if (rows !== length) {
+    throw new SlipwayError('FAILED_PRECONDITION', `Model returned ${rows} rows for ${length} inputs`);
+  }
+  return output;
+}
+
+/** The batch as row objects, keyed in column order as `readRange` builds them. */
+function rowsOf(batch: ColumnsBatch): InputRow[] {
+  const names = Object.keys(batch.columns);
+  const columns = names.map((name) => batch.columns[name] as unknown[]);
+  const rows = new Array<InputRow>(batch.length);
+  for (let i = 0; i < batch.length; i++) {
+    const row: Record<string, unknown> = {};
+    for (let c = 0; c < names.length; c++) row[names[c] as string] = (columns[c] as unknown[])[i];
+    rows[i] = row;
+  }
+  return rows;
+}
+
+/** `withNumbers` column-wise: copies of the text columns of `fields` with numeric text as numbers. */
+function withNumberColumns(batch: ColumnsBatch, fields: readonly string[]): Record<string, unknown[]> {
+  const columns = { ...batch.columns };
+  for (const name of fields) {
+    const values = columns[name];
+    if (values === undefined) continue;
+    columns[name] = values.map((value) => {
+      if (typeof value !== 'string' || value.trim() === '') return value;
+      const number = Number(value);
+      return Number.isFinite(number) ? number : value;
+    });
+  }
+  return columns;
 }
 
 /** A copy of `row` with the numeric text of `fields` as numbers (other text is left for the validator to refuse). */
@@ -472,16 +734,16 @@ function appendScored(
 ): void {
   const { valid, rowNumbers, firstRow } = scored;
   const outputColumns = setup.outputs as OutputColumn[];
-  const outputValues = buffer.outputs as unknown[][];
+  const outputValues = buffer.outputs as PartColumn[];
   const passthrough = setup.passthrough;
   for (let i = 0; i < valid.length; i++) {
     const input = valid[i] as InputRow;
     const output = outputs[i] as OutputRow;
     for (let c = 0; c < passthrough.length; c++) {
-      (buffer.passthrough[c] as unknown[]).push(input[(passthrough[c] as BatchInputColumn).name]);
+      (buffer.passthrough[c] as PartColumn).push(input[(passthrough[c] as BatchInputColumn).name]);
     }
     for (let c = 0; c < outputColumns.length; c++) {
-      (outputValues[c] as unknown[]).push(output[(outputColumns[c] as OutputColumn).name]);
+      (outputValues[c] as PartColumn).push(output[(outputColumns[c] as OutputColumn).name]);
     }
     if (!setup.logging) continue;
     const predictionId = `${run.jobId}-${rowNumbers ? (rowNumbers[i] as number) : firstRow + i}`;
@@ -549,12 +811,16 @@ function partColumns(setup: ScoringSetup, buffer: ChunkBuffer): BatchColumnData[
   const columns: BatchColumnData[] = [];
   if (setup.logging) columns.push({ name: PREDICTION_ID_COLUMN, kind: 'string', values: buffer.ids });
   setup.passthrough.forEach((column, c) => {
-    columns.push({ name: column.name, kind: column.kind, values: buffer.passthrough[c] as unknown[] });
+    const { values } = (buffer.passthrough[c] as PartColumn).finish();
+    columns.push({ name: column.name, kind: column.kind, values });
   });
   // A chunk whose every row was rejected never learned undeclared outputs; its part is still
   // written (with the columns known so far) so each committed chunk has a file.
   (setup.outputs ?? []).forEach((column, c) => {
-    columns.push({ ...column, values: buffer.outputs?.[c] ?? [] });
+    const part = buffer.outputs?.[c]?.finish();
+    if (part === undefined) columns.push({ ...column, values: [] });
+    else if (part.flat && column.width !== undefined) columns.push({ ...column, ...part });
+    else columns.push({ ...column, values: part.values });
   });
   return columns;
 }

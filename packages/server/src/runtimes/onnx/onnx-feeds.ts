@@ -6,7 +6,7 @@
  */
 import { invalidArgument, SlipwayError, type ModelContract } from '@slipway/contracts';
 import type { Tensor } from 'onnxruntime-node';
-import type { InputRow } from '../runtime.js';
+import type { ColumnBatch, ColumnOutput, InputRow } from '../runtime.js';
 
 /** A graph input or output as the session reports it: ORT element type, `-1` for dynamic dims. */
 export interface GraphTensor {
@@ -201,6 +201,83 @@ function buildFeed(plan: FeedPlan, rows: readonly InputRow[]): FeedTensor {
     }
   }
   return { ...writer.feed, dims: [rows.length, ...rowShape] };
+}
+
+/** True when every plan is fed from scalar sources only, so a batch of columns can fill it directly. */
+export function feedsFromColumns(plans: readonly FeedPlan[]): boolean {
+  return plans.every(
+    (plan) => !plan.rowShape.includes(-1) && plan.sources.every((s) => s.shape.length === 0),
+  );
+}
+
+/**
+ * Packs a batch of columns (plans of scalar sources only, see `feedsFromColumns`) into one tensor
+ * per plan; undefined when any value is one the writers refuse, so the caller can rerun the rows
+ * through `buildFeeds` for the exact refusal. A batch size the input refuses throws as `buildFeeds`.
+ */
+export function buildColumnFeeds(
+  plans: readonly FeedPlan[],
+  batch: ColumnBatch,
+): Map<string, FeedTensor> | undefined {
+  const feeds = new Map<string, FeedTensor>();
+  for (const plan of plans) {
+    checkBatchSize(plan.input, batch.length);
+    const feed = buildColumnFeed(plan, batch);
+    if (feed === undefined) return undefined;
+    feeds.set(plan.input.name, feed);
+  }
+  return feeds;
+}
+
+const NO_VALUES: ArrayLike<unknown> = { length: 0 };
+
+function buildColumnFeed(plan: FeedPlan, batch: ColumnBatch): FeedTensor | undefined {
+  const rows = batch.length;
+  const stride = plan.sources.length;
+  const writer = createWriter(plan.type, rows * stride);
+  for (let s = 0; s < stride; s++) {
+    const source = plan.sources[s] as FeedSource;
+    const values = batch.columns[source.field] ?? NO_VALUES;
+    const filled =
+      writer.feed.data instanceof Float32Array || writer.feed.data instanceof Float64Array
+        ? fillFloats(writer.feed.data, values, rows, stride, s, source.optional)
+        : fillChecked(writer, values, rows, stride, s);
+    if (!filled) return undefined;
+  }
+  return { ...writer.feed, dims: [rows, ...plan.rowShape] };
+}
+
+// The hot case (float inputs) without a call per value; missing optional values become NaN.
+function fillFloats(
+  data: Float32Array | Float64Array,
+  values: ArrayLike<unknown>,
+  rows: number,
+  stride: number,
+  at: number,
+  optional: boolean,
+): boolean {
+  for (let i = 0; i < rows; i++) {
+    const value = values[i];
+    if (typeof value === 'number') data[i * stride + at] = value;
+    else if (optional && (value === undefined || value === null)) data[i * stride + at] = Number.NaN;
+    else return false;
+  }
+  return true;
+}
+
+function fillChecked(
+  writer: ElementWriter,
+  values: ArrayLike<unknown>,
+  rows: number,
+  stride: number,
+  at: number,
+): boolean {
+  for (let i = 0; i < rows; i++) {
+    const value = values[i];
+    if (value === undefined || value === null || writer.put(i * stride + at, value) !== undefined)
+      return false;
+  }
+  return true;
 }
 
 /** Writes a present value of the given per-row shape; the next offset, or -1 when anything is wrong. */
@@ -491,6 +568,26 @@ export function splitOutput(name: string, tensor: OutputTensor, rowCount: number
     for (let i = 0; i < rowCount; i++) values.push(nested(data, i * perRow, inner, convert));
   }
   return values;
+}
+
+/**
+ * Output `name` column-wise, with `splitOutput`'s checks and conversions: `[N]` as one value per
+ * row (width 0), `[N, k]` as k values per row, row-major (width k; float data stays its typed
+ * array), deeper outputs as `splitOutput`'s nested arrays per row (width 0).
+ */
+export function columnOutput(name: string, tensor: OutputTensor, rowCount: number): ColumnOutput {
+  const inner = tensor.dims.slice(1);
+  const width = inner.length === 1 ? (inner[0] as number) : 0;
+  if (inner.length > 1 || (inner.length === 1 && width === 0) || tensor.dims[0] !== rowCount) {
+    return { values: splitOutput(name, tensor, rowCount), width: 0 };
+  }
+  const data = tensor.data;
+  if (data instanceof Float32Array || data instanceof Float64Array) return { values: data, width };
+  const convert = tensor.type === 'bool' ? (v: unknown) => v !== 0 : plainValue;
+  const size = rowCount * Math.max(width, 1);
+  const values = new Array<unknown>(size);
+  for (let j = 0; j < size; j++) values[j] = convert(data[j]);
+  return { values, width };
 }
 
 function nested(

@@ -40,6 +40,7 @@ import type {
   BatchInputColumn,
   BatchInputDescription,
   BatchIo,
+  ColumnsBatch,
   RangeRead,
   RejectLine,
 } from '../../jobs/batch/batch-io.js';
@@ -168,21 +169,8 @@ export class DuckDbBatchIo implements BatchIo {
 
   /** Streams `[start, end)` in batches; Parquet by row number, CSV and JSON lines by OFFSET/LIMIT. */
   async *readRange(read: RangeRead): AsyncGenerator<InputRow[]> {
-    const file = resolve(read.path);
-    const select = read.columns.map(identifier).join(', ');
-    const sql =
-      read.format === 'parquet'
-        ? `SELECT ${select} FROM read_parquet($1, file_row_number = true) WHERE file_row_number >= $2 AND file_row_number < $3`
-        : `SELECT ${select} FROM ${READ_FUNCTION[read.format]} LIMIT $3 OFFSET $2`;
-    const params =
-      read.format === 'parquet'
-        ? [file, BigInt(read.start), BigInt(read.end)]
-        : [file, BigInt(read.start), BigInt(read.end - read.start)];
-    const connection = await this.connect();
+    const { connection, result } = await this.openRange(read);
     try {
-      const result = await readOrRefuse(read.path, read.format, 'input', () =>
-        connection.stream(sql, params),
-      );
       const converters = result.columnTypes().map(converterOf);
       const names = result.columnNames();
       let batch: InputRow[] = [];
@@ -202,6 +190,64 @@ export class DuckDbBatchIo implements BatchIo {
       if (batch.length > 0) yield batch;
     } finally {
       connection.closeSync();
+    }
+  }
+
+  /** `readRange` column-wise: each vector's values go straight into per-column arrays. */
+  async *readColumns(read: RangeRead): AsyncGenerator<ColumnsBatch> {
+    const { connection, result } = await this.openRange(read);
+    try {
+      const converters = result.columnTypes().map(converterOf);
+      const names = result.columnNames();
+      let batch = emptyColumns(names);
+      for (;;) {
+        const chunk = await readOrRefuse(read.path, read.format, 'input', () => result.fetchChunk());
+        if (chunk === null || chunk.rowCount === 0) break;
+        const vectors = names.map((_, c) => chunk.getColumnVector(c));
+        const count = chunk.rowCount;
+        for (let r = 0; r < count;) {
+          const take = Math.min(count - r, read.batchRows - batch.length);
+          for (let c = 0; c < names.length; c++) {
+            const values = batch.columns[names[c] as string] as unknown[];
+            fillValues(values, vectors[c] as DuckDBVector, converters[c], r, r + take);
+          }
+          batch.length += take;
+          r += take;
+          if (batch.length === read.batchRows) {
+            yield batch;
+            batch = emptyColumns(names);
+          }
+        }
+      }
+      if (batch.length > 0) yield batch;
+    } finally {
+      connection.closeSync();
+    }
+  }
+
+  /** The streamed result of a range read, on a connection of its own (the caller closes it). */
+  private async openRange(
+    read: RangeRead,
+  ): Promise<{ connection: DuckDBConnection; result: Awaited<ReturnType<DuckDBConnection['stream']>> }> {
+    const file = resolve(read.path);
+    const select = read.columns.map(identifier).join(', ');
+    const sql =
+      read.format === 'parquet'
+        ? `SELECT ${select} FROM read_parquet($1, file_row_number = true) WHERE file_row_number >= $2 AND file_row_number < $3`
+        : `SELECT ${select} FROM ${READ_FUNCTION[read.format]} LIMIT $3 OFFSET $2`;
+    const params =
+      read.format === 'parquet'
+        ? [file, BigInt(read.start), BigInt(read.end)]
+        : [file, BigInt(read.start), BigInt(read.end - read.start)];
+    const connection = await this.connect();
+    try {
+      const result = await readOrRefuse(read.path, read.format, 'input', () =>
+        connection.stream(sql, params),
+      );
+      return { connection, result };
+    } catch (error) {
+      connection.closeSync();
+      throw error;
     }
   }
 
@@ -476,6 +522,30 @@ function rowAt(
   return row;
 }
 
+function emptyColumns(names: readonly string[]): ColumnsBatch {
+  const columns: Record<string, unknown[]> = {};
+  for (const name of names) columns[name] = [];
+  return { length: 0, columns };
+}
+
+/** Appends rows [from, to) of a vector, converted as `rowAt` converts them. */
+function fillValues(
+  values: unknown[],
+  vector: DuckDBVector,
+  convert: Convert | undefined,
+  from: number,
+  to: number,
+): void {
+  if (convert === undefined) {
+    for (let r = from; r < to; r++) values.push(vector.getItem(r));
+    return;
+  }
+  for (let r = from; r < to; r++) {
+    const value = vector.getItem(r);
+    values.push(value === null ? value : convert(value));
+  }
+}
+
 /** Fills the scratch table one vector-sized data chunk at a time, column by column. */
 async function appendColumns(
   connection: DuckDBConnection,
@@ -488,14 +558,36 @@ async function appendColumns(
   const appender = await connection.createAppender(table);
   try {
     const encoders = columns.map((c) => encoderOf(c.kind, c.name));
+    // The appender copies a chunk when it is appended, and every item of every vector (value and
+    // validity) is set again before the next append, so full chunks of scalar columns reuse one
+    // chunk and one value array per column. List vectors keep child state, so they never do.
+    const reusable = columns.every((c) => !c.kind.endsWith('[]'));
+    const scratch = columns.map(() => new Array<DuckDBValue>(VECTOR_SIZE));
+    let full: DuckDBDataChunk | undefined;
     for (let start = 0; start < rowCount; start += VECTOR_SIZE) {
       const size = Math.min(VECTOR_SIZE, rowCount - start);
-      const chunk = DuckDBDataChunk.create(types, size);
+      const reuse = reusable && size === VECTOR_SIZE;
+      const chunk = reuse
+        ? (full ??= DuckDBDataChunk.create(types, size))
+        : DuckDBDataChunk.create(types, size);
       for (let c = 0; c < columns.length; c++) {
-        const values = (columns[c] as BatchColumnData).values;
-        const encode = encoders[c] as (value: unknown) => DuckDBValue;
-        const encoded = new Array<DuckDBValue>(size);
-        for (let i = 0; i < size; i++) encoded[i] = encode(values[start + i]);
+        const column = columns[c] as BatchColumnData;
+        const values = column.values;
+        const encoded = reuse ? (scratch[c] as DuckDBValue[]) : new Array<DuckDBValue>(size);
+        if (column.kind === 'double' && values instanceof Float64Array) {
+          // Typed doubles need no check; node-api has no bulk setter, so copy without a call per value.
+          for (let i = 0; i < size; i++) encoded[i] = values[start + i] as number;
+        } else if (column.kind === 'integer') {
+          // The common integer (a whole number) inline; anything else through the checked encoder.
+          const encode = encoders[c] as (value: unknown) => DuckDBValue;
+          for (let i = 0; i < size; i++) {
+            const value = values[start + i];
+            encoded[i] = Number.isInteger(value) ? BigInt(value as number) : encode(value);
+          }
+        } else {
+          const encode = encoders[c] as (value: unknown) => DuckDBValue;
+          for (let i = 0; i < size; i++) encoded[i] = encode(values[start + i]);
+        }
         chunk.setColumnValues(c, encoded);
       }
       appender.appendDataChunk(chunk);
@@ -570,6 +662,7 @@ function listElementName(name: string, index: number): string {
 function storedColumns(column: BatchColumnData, rowCount: number): BatchColumnData[] {
   const width = column.width;
   if (column.kind !== 'double[]' || width === undefined) return [column];
+  if (column.flat === true) return flatElements(column, width, rowCount);
   const elements = Array.from({ length: width }, () => new Array<number>(rowCount));
   for (let r = 0; r < rowCount; r++) {
     const value = column.values[r];
@@ -583,6 +676,25 @@ function storedColumns(column: BatchColumnData, rowCount: number): BatchColumnDa
     for (let i = 0; i < width; i++) (elements[i] as number[])[r] = value[i] as number;
   }
   return elements.map((values, i) => ({ name: listElementName(column.name, i), kind: 'double', values }));
+}
+
+/** The element columns of a flat fixed-width column (`width` values per row, row-major). */
+function flatElements(column: BatchColumnData, width: number, rowCount: number): BatchColumnData[] {
+  const values = column.values;
+  if (values.length !== rowCount * width) {
+    throw new SlipwayError(
+      'FAILED_PRECONDITION',
+      `Output '${column.name}' holds ${values.length} values for ${rowCount} rows; the contract declares ${width} numbers per row`,
+      { column: column.name },
+    );
+  }
+  // Typed input means numbers only; anything else keeps its values so the encoder refuses them.
+  const typed = values instanceof Float32Array || values instanceof Float64Array;
+  return Array.from({ length: width }, (_, i) => {
+    const element = typed ? new Float64Array(rowCount) : new Array<unknown>(rowCount);
+    for (let r = 0; r < rowCount; r++) element[r] = values[r * width + i] as number;
+    return { name: listElementName(column.name, i), kind: 'double', values: element };
+  });
 }
 
 /**
