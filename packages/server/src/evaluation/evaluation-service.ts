@@ -23,6 +23,7 @@ import { loadDataset, type DatasetSourceDeps } from './dataset-source.js';
 import { evaluateModels, judgeGate } from './evaluate.js';
 import { logEvaluation, openEvaluationRun } from './evaluation-run.js';
 import type { EvaluationStore } from './evaluation-store.js';
+import type { LoadedModel } from '../runtimes/runtime.js';
 import { requireMetricName } from './metrics.js';
 import { closeModels, loadModels } from './model-loader.js';
 
@@ -47,7 +48,8 @@ export interface EvaluationServiceDeps {
 
 /** An evaluation's candidates and the feature columns of its dataset. */
 export interface EvaluatedData {
-  candidates: { name: string; version: string }[];
+  /** Each candidate with its scalar outputs per row (`label`, `prediction`, ...), in row order. */
+  candidates: { name: string; version: string; outputs: readonly Record<string, unknown>[] }[];
   rows: readonly Record<string, unknown>[];
   /** The columns the candidates read (their contracts' inputs), else every column but the label. */
   columns: string[];
@@ -94,6 +96,13 @@ export class EvaluationService {
     const settings = scoringSettings(request);
     const dataset = await loadDataset(this.datasetDeps, request.dataset, 'dataset');
     const models = await loadModels(this.deps.registry, request.models, 'models');
+    // With a hook to tell, candidates' outputs are kept (their scalar fields only) for its profile.
+    const outputs = new Map<string, Record<string, unknown>[]>();
+    if (this.deps.onEvaluated !== undefined) {
+      for (const m of models) {
+        if (m.role === 'candidate') m.model = recordingOutputs(m.model, outputs, m.id, dataset.rows.length);
+      }
+    }
     let report;
     try {
       report = await evaluateModels({
@@ -104,7 +113,7 @@ export class EvaluationService {
     } finally {
       await closeModels(models);
     }
-    await this.reportEvaluated(models, dataset.rows, settings.labelColumn);
+    await this.reportEvaluated(models, dataset.rows, settings.labelColumn, outputs);
     const evaluation: Evaluation = {
       id: this.newId(),
       createdAt: this.now(),
@@ -120,6 +129,7 @@ export class EvaluationService {
 
   private async reportEvaluated(
     models: readonly {
+      id: string;
       name: string;
       version: string;
       role: string;
@@ -127,6 +137,7 @@ export class EvaluationService {
     }[],
     rows: readonly Record<string, unknown>[],
     labelColumn: string,
+    outputs: ReadonlyMap<string, readonly Record<string, unknown>[]>,
   ): Promise<void> {
     const hook = this.deps.onEvaluated;
     if (hook === undefined) return;
@@ -137,7 +148,15 @@ export class EvaluationService {
         ? [...new Set(declared)]
         : Object.keys(rows[0] ?? {}).filter((c) => c !== labelColumn);
     try {
-      await hook({ candidates: candidates.map(({ name, version }) => ({ name, version })), rows, columns });
+      await hook({
+        candidates: candidates.map(({ id, name, version }) => ({
+          name,
+          version,
+          outputs: outputs.get(id) ?? [],
+        })),
+        rows,
+        columns,
+      });
     } catch (err) {
       this.deps.onHookError?.(err);
     }
@@ -228,5 +247,36 @@ export function scoringSettings(source: ScoringSettings): ScoringSettings {
       optimizeThresholdFor: source.optimizeThresholdFor,
       calibrationBins: source.calibrationBins,
     }),
+  };
+}
+
+/**
+ * The model, keeping each output row's scalar fields (arrays such as probabilities are left out:
+ * a profile compares columns of scalars) under `id`, in row order.
+ */
+function recordingOutputs(
+  model: LoadedModel,
+  into: Map<string, Record<string, unknown>[]>,
+  id: string,
+  expected: number,
+): LoadedModel {
+  const kept: Record<string, unknown>[] = [];
+  into.set(id, kept);
+  return {
+    ...(model.contract === undefined ? {} : { contract: model.contract }),
+    async predict(rows) {
+      const out = await model.predict(rows);
+      // The evaluation predicts each row once, in order; anything past that is not the dataset's.
+      for (const row of out) {
+        if (kept.length >= expected) break;
+        const scalars: Record<string, unknown> = {};
+        for (const [key, value] of Object.entries(row)) {
+          if (value === null || typeof value !== 'object') scalars[key] = value;
+        }
+        kept.push(scalars);
+      }
+      return out;
+    },
+    close: () => model.close(),
   };
 }

@@ -99,7 +99,13 @@ async function computeStatistics(
   let rows = 0;
   if (checks.drift !== undefined || checks.dataQuality !== undefined) {
     const reference = await referenceOf(monitor, deps.store);
-    const current = await windowProfile(monitor.endpoint, window, reference, deps.log);
+    const current = await windowProfile(
+      monitor.endpoint,
+      window,
+      reference,
+      deps.log,
+      checks.drift?.predictionField,
+    );
     rows = current.rowCount;
     if (checks.drift !== undefined) statistics.push(...driftStatistics(reference, current, checks.drift));
     if (checks.dataQuality !== undefined) {
@@ -150,6 +156,7 @@ async function windowProfile(
   window: { from: number; to: number },
   reference: DataProfile,
   log: WindowSource,
+  predictionField: string | undefined,
 ): Promise<DataProfile> {
   let profile: DataProfile | undefined;
   let cursor: string | undefined;
@@ -163,10 +170,12 @@ async function windowProfile(
       ...(cursor === undefined ? {} : { cursor }),
     });
     if (page.predictions.length > 0) {
-      const part = profileWithEdges(
-        page.predictions.map((p) => p.input),
-        reference,
-      );
+      // The prediction field joins the inputs as one more column, named as in the reference.
+      const rows =
+        predictionField === undefined
+          ? page.predictions.map((p) => p.input)
+          : page.predictions.map((p) => ({ ...p.input, [predictionField]: p.output[predictionField] }));
+      const part = profileWithEdges(rows, reference);
       profile = profile === undefined ? part : mergeProfiles(profile, part);
     }
     cursor = page.nextCursor;

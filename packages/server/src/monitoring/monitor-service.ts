@@ -196,18 +196,26 @@ export class MonitorService {
     return this.putReference(model, version, 'upload', profileColumns(rows));
   }
 
-  /** Stores a profile of an evaluation's dataset as its candidates' reference, unless one was uploaded. */
+  /**
+   * Stores a profile of an evaluation's dataset as each candidate's reference, unless one was
+   * uploaded: the input columns, plus the candidate's scalar outputs on those rows (so drift on a
+   * prediction field has a reference); an output named like an input column is left out.
+   */
   async captureFromEvaluation(
-    versions: readonly { name: string; version: string }[],
+    versions: readonly { name: string; version: string; outputs?: readonly Record<string, unknown>[] }[],
     rows: readonly Record<string, unknown>[],
     columns: readonly string[],
   ): Promise<void> {
     const keep = new Set(columns);
-    const profile = profileColumns(rows.map((row) => pick(row, keep)));
-    for (const { name, version } of versions) {
+    const inputs = rows.map((row) => pick(row, keep));
+    for (const { name, version, outputs = [] } of versions) {
       const existing = await this.deps.store.getReferenceProfile(name, version);
       if (existing?.source === 'upload') continue;
-      await this.putReference(name, version, 'evaluation', profile);
+      const table =
+        outputs.length === inputs.length
+          ? inputs.map((row, i) => withOutputs(row, outputs[i]!, keep))
+          : inputs;
+      await this.putReference(name, version, 'evaluation', profileColumns(table));
     }
   }
 
@@ -229,6 +237,16 @@ export class MonitorService {
     await this.deps.store.putReferenceProfile(reference);
     return reference;
   }
+}
+
+function withOutputs(
+  row: Record<string, unknown>,
+  outputs: Record<string, unknown>,
+  inputs: ReadonlySet<string>,
+): Record<string, unknown> {
+  const out = { ...row };
+  for (const [key, value] of Object.entries(outputs)) if (!inputs.has(key)) out[key] = value;
+  return out;
 }
 
 function pick(row: Record<string, unknown>, keep: ReadonlySet<string>): Record<string, unknown> {

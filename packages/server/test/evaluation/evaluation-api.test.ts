@@ -245,7 +245,8 @@ describe('evaluations', () => {
     };
     expect(reference.source).toBe('evaluation');
     expect(reference.profile.rowCount).toBe(400);
-    expect(Object.keys(reference.profile.columns).sort()).toEqual(['a', 'b']);
+    // The contract's inputs and the candidate's scalar outputs (probabilities, an array, are left out).
+    expect(Object.keys(reference.profile.columns).sort()).toEqual(['a', 'b', 'label']);
     expect(reference.profile.columns['a']).toMatchObject({ kind: 'numeric', count: 400 });
     expect(candidate).toBeGreaterThan(metric('churn-constant/1', 'accuracy') ?? 1);
     expect(candidate).toBeGreaterThan(metric('churn-rules/1', 'accuracy') ?? 1);

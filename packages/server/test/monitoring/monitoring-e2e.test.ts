@@ -195,4 +195,32 @@ describe('a monitor over an endpoint', () => {
     expect((bad.body['error'] as { details?: { field?: string } }).details?.field).toBe('channels[0].url');
     expect((await api('GET', '/monitors/nope')).status).toBe(404);
   });
+
+  it('compares the prediction field with its reference distribution', async () => {
+    // The model's labels on the reference rows: label 1 when a > b (weights [1, -1]).
+    const reference = Array.from({ length: ROWS }, (_, i) => {
+      const row = { a: spread(i, ROWS), b: spread(i + 1, ROWS) };
+      return { ...row, label: row.a > row.b ? 1 : 0 };
+    });
+    expect(
+      (await api('POST', '/monitoring/reference-profiles', { model: 'fraud', version: '1', rows: reference }))
+        .status,
+    ).toBe(201);
+    const created = await api('POST', '/monitors', {
+      name: 'fraud-predictions',
+      endpoint: 'fraud',
+      reference: { model: 'fraud', version: '1' },
+      checks: { drift: { columns: ['a'], predictionField: 'label' } },
+      window: { kind: 'rolling', durationMs: 3_600_000 },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const run = (await api('POST', '/monitors/fraud-predictions/run')).body['run'] as MonitorRun;
+    expect(run.state, JSON.stringify(run.error)).toBe('succeeded');
+    const drift = Object.fromEntries(
+      run.statistics.filter((s) => s.check === 'drift' && s.column).map((s) => [s.column, s]),
+    );
+    // Live `b` is shifted by +3, so a > b never holds: every live label is 0, against half in the reference.
+    expect(drift['label']).toMatchObject({ flagged: true });
+    expect(drift['a']).toMatchObject({ flagged: false });
+  });
 });
