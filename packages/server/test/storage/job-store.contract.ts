@@ -4,57 +4,14 @@
  */
 import { Buffer } from 'node:buffer';
 import type { Job, JobDetails, JobPartition } from '@slipway/contracts';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import type { AttemptStart, ChunkCommit, JobStore, NewJob } from '../../src/jobs/job-store.js';
 import { expectError } from './contract/harness.js';
+import { useFreshStore, type StoreFactory, type StoreFixture as Fixture } from './store-fixture.js';
 
-/** One empty database a job store can be opened on, as many times as a test needs. */
-export interface JobStoreDatabase {
-  /** Opens another store (another connection or pool) on this database. */
-  open(): Promise<JobStore>;
-  /** Closes every store opened, then deletes the database. */
-  dispose(): Promise<void>;
-}
-
-/** What the contract needs from an implementation. */
-export interface JobStoreFactory {
-  /** Label used in test names. */
-  readonly name: string;
-  /** True when concurrent calls through different stores really run in parallel (PostgreSQL). */
-  readonly parallelWriters: boolean;
-  /** A fresh, empty database. */
-  createDatabase(): Promise<JobStoreDatabase>;
-}
-
-interface StoreFixture {
-  readonly store: JobStore;
-  /** Another store on the same database (another worker process), kept until the test ends. */
-  another(): Promise<JobStore>;
-}
-
-function useFreshStore(factory: JobStoreFactory): StoreFixture {
-  let database: JobStoreDatabase | undefined;
-  let store: JobStore | undefined;
-  beforeEach(async () => {
-    database = await factory.createDatabase();
-    store = await database.open();
-  });
-  afterEach(async () => {
-    await database?.dispose();
-    database = undefined;
-    store = undefined;
-  });
-  return {
-    get store(): JobStore {
-      if (store === undefined) throw new Error('No store: use the fixture inside a test.');
-      return store;
-    },
-    another(): Promise<JobStore> {
-      if (database === undefined) throw new Error('No database: use the fixture inside a test.');
-      return database.open();
-    },
-  };
-}
+/** What the job store contract needs from an implementation. */
+export type JobStoreFactory = StoreFactory<JobStore>;
+type StoreFixture = Fixture<JobStore>;
 
 const LEASE_MS = 30_000;
 

@@ -3,7 +3,7 @@
  * fresh database; the clock is the time every call takes, so nothing sleeps.
  */
 import type { Alert, AlertRule, Monitor, MonitorStatistic } from '@slipway/contracts';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { beforeEach, describe, expect, test } from 'vitest';
 import type {
   MonitoringStore,
   MonitorRunOutcome,
@@ -11,54 +11,11 @@ import type {
 } from '../../src/monitoring/monitoring-store.js';
 import { profileColumns } from '../../src/monitoring/profile.js';
 import { expectError } from './contract/harness.js';
+import { useFreshStore, type StoreFactory, type StoreFixture as Fixture } from './store-fixture.js';
 
-/** One empty database a monitoring store can be opened on, as many times as a test needs. */
-export interface MonitoringStoreDatabase {
-  /** Opens another store (another connection or pool) on this database. */
-  open(): Promise<MonitoringStore>;
-  /** Closes every store opened, then deletes the database. */
-  dispose(): Promise<void>;
-}
-
-/** What the contract needs from an implementation. */
-export interface MonitoringStoreFactory {
-  /** Label used in test names. */
-  readonly name: string;
-  /** True when concurrent calls through different stores really run in parallel (PostgreSQL). */
-  readonly parallelWriters: boolean;
-  /** A fresh, empty database. */
-  createDatabase(): Promise<MonitoringStoreDatabase>;
-}
-
-interface StoreFixture {
-  readonly store: MonitoringStore;
-  /** Another store on the same database (another process), kept until the test ends. */
-  another(): Promise<MonitoringStore>;
-}
-
-function useFreshStore(factory: MonitoringStoreFactory): StoreFixture {
-  let database: MonitoringStoreDatabase | undefined;
-  let store: MonitoringStore | undefined;
-  beforeEach(async () => {
-    database = await factory.createDatabase();
-    store = await database.open();
-  });
-  afterEach(async () => {
-    await database?.dispose();
-    database = undefined;
-    store = undefined;
-  });
-  return {
-    get store(): MonitoringStore {
-      if (store === undefined) throw new Error('No store: use the fixture inside a test.');
-      return store;
-    },
-    another(): Promise<MonitoringStore> {
-      if (database === undefined) throw new Error('No database: use the fixture inside a test.');
-      return database.open();
-    },
-  };
-}
+/** What the monitoring store contract needs from an implementation. */
+export type MonitoringStoreFactory = StoreFactory<MonitoringStore>;
+type StoreFixture = Fixture<MonitoringStore>;
 
 const HOUR = 3_600_000;
 

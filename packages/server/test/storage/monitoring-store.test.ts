@@ -9,30 +9,9 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import type { SeriesRequest } from '../../src/monitoring/monitoring-store.js';
 import type { SqlBackend } from '../../src/storage/sql/sql-backend.js';
 import { seriesQuery, SqlMonitoringStore } from '../../src/storage/sql/sql-monitoring-store.js';
-import { testBackends, type TestBackend, type TestDatabase } from './backends.js';
-import { monitoringStoreContract, type MonitoringStoreFactory } from './monitoring-store.contract.js';
-
-function sqlMonitoringStoreFactory(backend: TestBackend): MonitoringStoreFactory {
-  return {
-    name: backend.name,
-    parallelWriters: backend.name === 'postgres',
-    async createDatabase() {
-      const database = await backend.createDatabase();
-      const opened: SqlBackend[] = [];
-      return {
-        async open() {
-          const sqlBackend = await database.openBackend();
-          opened.push(sqlBackend);
-          return new SqlMonitoringStore(sqlBackend);
-        },
-        async dispose() {
-          await Promise.all(opened.map((b) => b.close()));
-          await database.dispose();
-        },
-      };
-    },
-  };
-}
+import { testBackends, type TestDatabase } from './backends.js';
+import { monitoringStoreContract } from './monitoring-store.contract.js';
+import { sqlStoreFactory } from './store-fixture.js';
 
 /** The plan of the trend query, one line per plan node. */
 async function seriesPlan(backend: SqlBackend, request: SeriesRequest): Promise<string[]> {
@@ -55,7 +34,7 @@ async function seriesPlan(backend: SqlBackend, request: SeriesRequest): Promise<
 }
 
 for (const backend of testBackends()) {
-  monitoringStoreContract(sqlMonitoringStoreFactory(backend));
+  monitoringStoreContract(sqlStoreFactory(backend, (sql) => new SqlMonitoringStore(sql)));
 
   describe(`SqlMonitoringStore plans (${backend.name})`, () => {
     let database: TestDatabase | undefined;
