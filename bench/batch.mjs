@@ -36,6 +36,7 @@ import { performance } from 'node:perf_hooks';
 import { clearInterval, setInterval } from 'node:timers';
 import { fileURLToPath } from 'node:url';
 import { logisticOnnx } from './onnx-model.mjs';
+import { fmt, table } from './bench-util.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const ROWS = envNum('ROWS', 10_000_000);
@@ -51,19 +52,6 @@ function envNum(name, fallback) {
   const v = Number(raw);
   if (!Number.isFinite(v) || v < 1) throw new Error(`${name} must be a positive number, got ${raw}`);
   return v;
-}
-
-const fmt = (x, digits = 0) =>
-  x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-
-function table(rows) {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
-  const render = (r) => `| ${r.map((cell, i) => String(cell).padEnd(widths[i])).join(' | ')} |`;
-  console.log('');
-  console.log(render(rows[0]));
-  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
-  for (const r of rows.slice(1)) console.log(render(r));
-  console.log('');
 }
 
 // ------------------------------------------------------------------------------------------ model

@@ -39,6 +39,7 @@ import {
   fitConstantBaseline,
   loadConstantBaseline,
 } from '../packages/server/dist/runtimes/baseline/constant-baseline.js';
+import { mulberry32, gaussian } from './bench-util.mjs';
 
 const ROWS = envInt('ROWS', 1_000_000);
 const RESAMPLES = envInt('RESAMPLES', 1000);
@@ -58,23 +59,6 @@ function envInt(name, fallback) {
 }
 
 // ------------------------------------------------------------------------------------------ data
-
-/** mulberry32: a small, fast, seeded 32-bit PRNG; returns uniforms in [0, 1). */
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function gaussian(rand) {
-  const u = 1 - rand();
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
-}
 
 const sigmoid = (z) => 1 / (1 + Math.exp(-z));
 

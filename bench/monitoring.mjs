@@ -42,6 +42,7 @@ import { spawn } from 'node:child_process';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { fmt, table, mulberry32, gaussian } from './bench-util.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const ROWS = envNum('ROWS', 1_000_000);
@@ -70,19 +71,6 @@ function envShare(name, fallback) {
   return v;
 }
 
-const fmt = (x, digits = 0) =>
-  x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-
-function table(rows) {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
-  const render = (r) => `| ${r.map((cell, i) => String(cell).padEnd(widths[i])).join(' | ')} |`;
-  console.log('');
-  console.log(render(rows[0]));
-  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
-  for (const r of rows.slice(1)) console.log(render(r));
-  console.log('');
-}
-
 const peakRssMb = () => (process.resourceUsage().maxRSS * 1024) / 1e6;
 
 /** Runs fn once and returns its result with the wall-clock milliseconds it took. */
@@ -93,23 +81,6 @@ function timed(fn) {
 }
 
 // ------------------------------------------------------------------------------------------- data
-
-/** mulberry32: a small, fast, seeded 32-bit PRNG; returns uniforms in [0, 1). */
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function gaussian(rand) {
-  const u = 1 - rand();
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
-}
 
 const numericNames = Array.from({ length: COLS_NUM }, (_, j) => `n${j}`);
 const categoricalNames = Array.from({ length: COLS_CAT }, (_, k) => `c${k}`);

@@ -70,6 +70,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DuckDBInstance, DuckDBTimestampValue } from '@duckdb/node-api';
 import { DuckDbPredictionStore } from '../packages/server/dist/storage/predictions/duckdb-prediction-store.js';
+import { fmt, table, mulberry32 } from './bench-util.mjs';
 
 const N = envInt('N', 1_000_000);
 const BATCH = envInt('BATCH', 10_000);
@@ -104,8 +105,6 @@ const loadavg = () =>
     .map((x) => x.toFixed(2))
     .join(' ');
 const utc = () => new Date().toISOString().replace('T', ' ').slice(0, 19) + ' UTC';
-const fmt = (x, digits = 0) =>
-  x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 const fmtMs = (ms) => (ms >= 100 ? fmt(ms) : ms >= 10 ? fmt(ms, 1) : fmt(ms, 2));
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -119,27 +118,6 @@ async function timed(fn) {
   return { ms: performance.now() - t0, value };
 }
 
-function table(rows) {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
-  const render = (r) => `| ${r.map((cell, i) => String(cell).padEnd(widths[i])).join(' | ')} |`;
-  console.log('');
-  console.log(render(rows[0]));
-  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
-  for (const r of rows.slice(1)) console.log(render(r));
-  console.log('');
-}
-
-/** mulberry32: a small, fast, seeded 32-bit PRNG; returns uniforms in [0, 1). */
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const round6 = (x) => Math.round(x * 1e6) / 1e6;
 
 /** The store's `predictions` columns, in its appender order (see duckdb-prediction-store.ts). */
