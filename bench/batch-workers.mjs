@@ -28,7 +28,7 @@ import { performance } from 'node:perf_hooks';
 import { clearInterval, setInterval } from 'node:timers';
 import { fileURLToPath } from 'node:url';
 import { TextEncoder } from 'node:util';
-import { logisticOnnx } from './onnx-model.mjs';
+import { logisticManifest, logisticOnnx } from './onnx-model.mjs';
 
 const ROWS = Number(process.env.ROWS || 2_000_000);
 const PARTITIONS = Number(process.env.PARTITIONS || 8);
@@ -38,20 +38,7 @@ const ADMIN_URL = process.env.SLIPWAY_BENCH_POSTGRES_URL || 'postgresql://postgr
 const MAIN = fileURLToPath(new URL('../packages/server/dist/main.js', import.meta.url));
 const FEATURES = 4;
 
-const MANIFEST = `format_version: 1
-runtime: onnx
-entry_point: model.onnx
-contract:
-  inputs:
-    kind: columns
-    fields:
-${Array.from({ length: FEATURES }, (_, i) => `      - { name: f${i}, type: float32 }`).join('\n')}
-  outputs:
-    kind: tensors
-    fields:
-      - { name: label, type: int64, shape: [-1] }
-      - { name: probabilities, type: float32, shape: [-1, 2] }
-`;
+const MANIFEST = logisticManifest(FEATURES);
 
 async function admin(sql) {
   const { default: pg } = await import('pg');

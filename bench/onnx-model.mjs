@@ -49,3 +49,22 @@ export async function logisticOnnx(weights, bias) {
   });
   return Buffer.from(onnx.ModelProto.encode(model).finish());
 }
+
+/** The slipway.yaml of `logisticOnnx` over `features` float32 columns f0..f(k-1), packed into `x`. */
+export function logisticManifest(features) {
+  const fields = Array.from({ length: features }, (_, i) => `      - { name: f${i}, type: float32 }`);
+  return `format_version: 1
+runtime: onnx
+entry_point: model.onnx
+contract:
+  inputs:
+    kind: columns
+    fields:
+${fields.join('\n')}
+  outputs:
+    kind: tensors
+    fields:
+      - { name: label, type: int64, shape: [-1] }
+      - { name: probabilities, type: float32, shape: [-1, 2] }
+`;
+}

@@ -62,7 +62,7 @@ import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { clearInterval, setInterval, setTimeout } from 'node:timers';
 import { fileURLToPath } from 'node:url';
-import { logisticOnnx } from './onnx-model.mjs';
+import { logisticManifest, logisticOnnx } from './onnx-model.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
 const DURATION_S = envNum('DURATION_S', 5);
@@ -85,20 +85,7 @@ function envNum(name, fallback) {
 
 // ------------------------------------------------------------------------------------------ model
 
-const MANIFEST = `format_version: 1
-runtime: onnx
-entry_point: model.onnx
-contract:
-  inputs:
-    kind: columns
-    fields:
-${Array.from({ length: FEATURES }, (_, i) => `      - { name: f${i}, type: float32 }`).join('\n')}
-  outputs:
-    kind: tensors
-    fields:
-      - { name: label, type: int64, shape: [-1] }
-      - { name: probabilities, type: float32, shape: [-1, 2] }
-`;
+const MANIFEST = logisticManifest(FEATURES);
 
 const ROW = Object.fromEntries(
   Array.from({ length: FEATURES }, (_, i) => [`f${i}`, Math.round(Math.sin(i + 1) * 1000) / 1000]),
