@@ -96,7 +96,6 @@ export async function createPlatform(config: SlipwayConfig): Promise<Platform> {
     stores,
     registry,
     log: serving.log,
-    endpoints: serving.endpoints,
     evaluations: evaluation.evaluations,
   });
   late.monitors = monitors;
@@ -217,7 +216,6 @@ function workerMonitoring(
     stores,
     registry,
     log: new PredictionService({ store: predictions, endpoints, models: registry }),
-    endpoints,
     evaluations: { list: (query) => stores.evaluations.listEvaluations(query) },
   });
   return { monitoring: monitoringForJobs(monitors, true) };
@@ -382,12 +380,11 @@ function monitoringForJobs(monitors: MonitorService, runsHere: boolean): JobStag
 function monitorService(parts: {
   stores: MetadataStores;
   registry: RegistryService;
-  log: WindowSource;
-  endpoints: Pick<EndpointService, 'get'>;
+  log: WindowSource & Pick<PredictionService, 'checkLogName'>;
   /** The stored evaluations of a model version, newest first. */
   evaluations: { list(query: { model: string; version: string; limit: number }): Promise<Evaluation[]> };
 }): MonitorService {
-  const { stores, registry, log, endpoints, evaluations } = parts;
+  const { stores, registry, log, evaluations } = parts;
   return new MonitorService({
     store: stores.monitoring,
     log,
@@ -399,14 +396,7 @@ function monitorService(parts: {
         'alert notification failed (retried at the next run):',
         err instanceof Error ? err.message : err,
       ),
-    checkLogName: async (name) => {
-      await endpoints.get(name).catch(async (err: unknown) => {
-        if (!(err instanceof SlipwayError) || err.code !== 'NOT_FOUND') throw err;
-        await registry.getRegisteredModel(name).catch(() => {
-          throw err;
-        });
-      });
-    },
+    checkLogName: (name) => log.checkLogName(name),
     checkVersion: async (model, version) => {
       await registry.getModelVersion(model, version);
     },

@@ -96,15 +96,20 @@ export class PredictionService {
     return (await this.storeFor(request.endpoint)).exportWindow(request);
   }
 
-  private async storeFor(endpoint: string): Promise<PredictionStore> {
-    // NOT_FOUND for a name that is neither, before anything is read or written.
-    await this.deps.endpoints.get(endpoint).catch(async (err: unknown) => {
+  /** Resolves when the log is kept under `name` (an endpoint, or a model batch jobs log under); NOT_FOUND otherwise. */
+  async checkLogName(name: string): Promise<void> {
+    await this.deps.endpoints.get(name).catch(async (err: unknown) => {
       const models = this.deps.models;
       if (!(err instanceof SlipwayError) || err.code !== 'NOT_FOUND' || models === undefined) throw err;
-      await models.getRegisteredModel(endpoint).catch(() => {
+      await models.getRegisteredModel(name).catch(() => {
         throw err;
       });
     });
+  }
+
+  private async storeFor(endpoint: string): Promise<PredictionStore> {
+    // NOT_FOUND for a name that is neither, before anything is read or written.
+    await this.checkLogName(endpoint);
     const store = this.deps.store;
     if (store === undefined) {
       throw new SlipwayError(
