@@ -11,6 +11,8 @@
  *   ROWS        rows of the generated input (default 10,000,000)
  *   BATCH       rows per model call (default 1024, the engine's default)
  *   CASES       comma-separated subset of floor,engine,logging (default all three)
+ *   LOG_RECORDS 1: the logging case hands the log record objects (the path of stores that cannot
+ *               read part files) instead of the part files
  *
  * Input: a Parquet file of ROWS rows written by DuckDB into a fresh temp dir (never the repo):
  * `id` BIGINT and four DOUBLE features f0..f3 (uniform in [-1, 1), seeded). Model: an ONNX
@@ -24,8 +26,9 @@
  *   - engine: planBatchScore, then scoreBatchPartition on one partition (chunkRows default 65,536,
  *     batchSize BATCH, logging off, passthrough `id`) with an always-held in-memory commit, then
  *     finalizeBatchScore into a Parquet output. Timed end to end, finalize included.
- *   - logging: the same with logPredictions on, every chunk's records written (awaited) into a
- *     DuckDbPredictionStore file in the temp dir before its commit.
+ *   - logging: the same with logPredictions on: every chunk's predictions stored (awaited, before
+ *     its commit) into a DuckDbPredictionStore file in the temp dir, opened as the platform opens
+ *     it (in a worker thread), imported from each part file (LOG_RECORDS=1: written as records).
  * Peak RSS: process.memoryUsage().rss sampled every 20 ms in the child (and once at the end).
  */
 import { spawn } from 'node:child_process';
@@ -163,7 +166,8 @@ async function engineCase(dir, logging) {
   let store;
   if (logging) {
     const { DuckDbPredictionStore } = await import(`${dist}/storage/predictions/duckdb-prediction-store.js`);
-    store = await DuckDbPredictionStore.open(join(dir, 'predictions.duckdb'));
+    // As the platform opens it: the DuckDB store in a worker thread of this process (its memory counts).
+    store = await DuckDbPredictionStore.openInWorker(join(dir, 'predictions.duckdb'));
   }
   const payload = {
     model: { name: 'bench', version: '1' },
@@ -207,7 +211,15 @@ async function engineCase(dir, logging) {
                 await store.write(records);
                 writeMs += performance.now() - w0;
               },
-              close: async () => undefined,
+              ...(process.env.LOG_RECORDS === '1'
+                ? {}
+                : {
+                    importPart: async (part) => {
+                      const w0 = performance.now();
+                      await store.importPart(part);
+                      writeMs += performance.now() - w0;
+                    },
+                  }),
             },
           }
         : {}),

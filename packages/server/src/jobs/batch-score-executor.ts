@@ -4,17 +4,20 @@
  * step to the batch engine (batch/batch-score.ts).
  */
 import type { BatchScorePayload, JobDetails, PredictionRecord } from '@slipway/contracts';
+import type { PredictionPartImport } from '../predictions/prediction-store.js';
 import { loadVersion } from '../registry/version-loader.js';
 import type { RegistryService } from '../registry/registry-service.js';
 import type { LoadedModel } from '../runtimes/runtime.js';
 import type { BatchIo } from './batch/batch-io.js';
-import { finalizeBatchScore, scoreBatchPartition } from './batch/batch-score.js';
+import { finalizeBatchScore, scoreBatchPartition, type BatchLogSink } from './batch/batch-score.js';
 import type { JobExecutor, PartitionAttempt } from './job-executor.js';
 import type { CommittedChunk } from './job-store.js';
 
 /** Where batch-scored predictions are logged: awaited per chunk, so back-pressure reaches the job. */
 export interface BatchPredictionLog {
   write(records: readonly PredictionRecord[]): Promise<void>;
+  /** Stores a part file's predictions in place (the DuckDB log); absent: records are written. */
+  importPart?(part: PredictionPartImport): Promise<void>;
 }
 
 /** What the batch executor needs. */
@@ -59,9 +62,7 @@ export class BatchScoreExecutor implements JobExecutor {
         modelName: payload.model.name,
         modelVersion: version,
         token: attempt.token,
-        ...(predictions === undefined
-          ? {}
-          : { predictions: { write: (r) => predictions.write(r), close: async () => undefined } }),
+        ...(predictions === undefined ? {} : { predictions: logSink(predictions) }),
         commit: (chunk) => attempt.commit(chunk),
         now: this.now,
         signal: attempt.signal,
@@ -109,6 +110,15 @@ export class BatchScoreExecutor implements JobExecutor {
     this.models.delete(oldestKey);
     void oldest.then((model) => model.close()).catch(() => undefined);
   }
+}
+
+/** The engine's view of the log: `importPart` only when the log has it (bound, as a method). */
+function logSink(log: BatchPredictionLog): BatchLogSink {
+  const importPart = log.importPart;
+  return {
+    write: (records) => log.write(records),
+    ...(importPart === undefined ? {} : { importPart: (part) => importPart.call(log, part) }),
+  };
 }
 
 /** The version the service pinned at submit (an alias is resolved once, so every row uses one model). */

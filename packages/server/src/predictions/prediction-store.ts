@@ -20,6 +20,8 @@ import type {
   AggregateRequest,
   LabelRecord,
   LabelWriteResult,
+  ServingProtocol,
+  TrafficArm,
   PredictionPage,
   PredictionPageRequest,
   UnmatchedLabelPage,
@@ -40,6 +42,25 @@ export interface ExportRequest extends PredictionFilter {
   path: string;
 }
 
+/**
+ * A batch job chunk's predictions as a Parquet file on this machine holds them (the job's part
+ * file): per row its id, logged input and output (JSON), timestamp and latency, under `columns`;
+ * the other fields are the same for every row.
+ */
+export interface PredictionPartImport {
+  file: string;
+  /** Rows the file holds; a store that finds another count stores nothing and fails. */
+  rows: number;
+  columns: { id: string; input: string; output: string; timestamp: string; latency: string };
+  endpoint: string;
+  modelName: string;
+  modelVersion: string;
+  arm: TrafficArm;
+  protocol: ServingProtocol;
+  requestId: string;
+  jobId: string;
+}
+
 /** The prediction log and its labels. */
 export interface PredictionStore extends PredictionSink {
   /** Durably stores `labels` (all or none); reports how many match a logged prediction now. */
@@ -54,4 +75,9 @@ export interface PredictionStore extends PredictionSink {
   exportWindow(request: ExportRequest): Promise<{ rows: number }>;
   /** Deletes predictions older than `before` (ms) and labels received before it; returns predictions deleted. */
   deleteBefore(before: number): Promise<number>;
+  /**
+   * Durably stores the predictions of a part file (all or none), read in place by the store;
+   * stores that cannot read such files leave it out and are written records instead.
+   */
+  importPart?(part: PredictionPartImport): Promise<void>;
 }

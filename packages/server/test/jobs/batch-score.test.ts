@@ -21,6 +21,7 @@ import type { ChunkCommit, CommittedChunk, FencedOutcome } from '../../src/jobs/
 import { loadOnnxModel } from '../../src/runtimes/onnx/onnx-model.js';
 import type { InputRow, LoadedModel, OutputRow } from '../../src/runtimes/runtime.js';
 import { DuckDbBatchIo } from '../../src/storage/batch/duckdb-batch-io.js';
+import { DuckDbPredictionStore } from '../../src/storage/predictions/duckdb-prediction-store.js';
 import { LOGISTIC_AB_CONTRACT, logisticClassifierOnnx } from '../helpers/onnx-models.js';
 
 const CONTRACT = LOGISTIC_AB_CONTRACT;
@@ -243,6 +244,8 @@ interface RunOptions {
   token?: string;
   model?: LoadedModel;
   predictions?: PredictionRecord[][];
+  /** A log that stores each chunk from its part file (instead of `predictions`' records). */
+  log?: DuckDbPredictionStore;
   signal?: AbortSignal;
   clock?: () => number;
 }
@@ -271,9 +274,21 @@ function runOf(payload: BatchScorePayload, part: JobPartition, options: RunOptio
           },
         }
       : {}),
+    ...(options.log ? { predictions: partLog(options.store, options.log) } : {}),
     commit: options.store.commitFor(part.index, token),
     now: options.clock ?? (() => (tick += 5)),
     signal: options.signal ?? new AbortController().signal,
+  };
+}
+
+/** A log sink that imports each part file into a real DuckDB prediction store. */
+function partLog(store: FakeStore, log: DuckDbPredictionStore): NonNullable<PartitionRun['predictions']> {
+  return {
+    write: () => Promise.reject(new Error('a log that imports parts is never sent records')),
+    importPart: async (part) => {
+      store.events.push(`import ${part.rows}`);
+      await log.importPart(part);
+    },
   };
 }
 
@@ -383,6 +398,68 @@ describe('batch scoring: logging', () => {
     });
     // Four model calls (3 + 1 rows in chunk 0, 2 in chunk 1), each reading the clock twice.
     expect(records.map((r) => r.timestamp)).toEqual([1005, 1005, 1005, 1015, 1025, 1025]);
+  });
+});
+
+describe('batch scoring: logging from part files', () => {
+  it('stores the same predictions as the record path, with rejects, and keeps log columns out of the output', async () => {
+    const rows: Record<string, unknown>[] = ROWS.map((r) => ({ ...r }));
+    (rows[2] as Record<string, unknown>).a = null;
+    const input = await writeInput('in', 'csv', rows);
+    const options = { logPredictions: true, passthrough: ['id'], logEndpoint: 'churn-batch' };
+    const viaRecords = payloadFor(input, join(dir, 'records.jsonl'), options);
+    const logged: PredictionRecord[][] = [];
+    let tick = 1000;
+    const recordStore = new FakeStore();
+    const clock = (): number => (tick += 5);
+    await scoreBatchPartition(
+      runOf(viaRecords, partition(0, 0, 10), { store: recordStore, predictions: logged, clock }),
+      io,
+    );
+
+    const viaParts = payloadFor(input, join(dir, 'parts.jsonl'), options);
+    const log = await DuckDbPredictionStore.open(':memory:');
+    try {
+      tick = 1000;
+      const store = new FakeStore();
+      const run = runOf(viaParts, partition(0, 0, 10), { store, log, clock });
+      expect(await scoreBatchPartition(run, io)).toBe('done');
+      expect(store.events).toEqual(['import 3', 'commit 0', 'import 4', 'commit 1', 'import 2', 'commit 2']);
+      await finalizeBatchScore(jobOf(viaParts), store.chunks, '3', io);
+      const output = await readOutput(viaParts.output, 'jsonl');
+      expect(Object.keys(output[0] as object)).toEqual(['prediction_id', 'id', 'label', 'probabilities']);
+      expect(output.map((r) => r.prediction_id)).toEqual(
+        [0, 1, 3, 4, 5, 6, 7, 8, 9].map((i) => `${JOB_ID}-${i}`),
+      );
+      const page = await log.queryPredictions({ endpoint: 'churn-batch', limit: 100 });
+      const stored = page.predictions.sort((x, y) => x.predictionId.localeCompare(y.predictionId));
+      const expected = logged.flat().sort((x, y) => x.predictionId.localeCompare(y.predictionId));
+      expect(expected).toHaveLength(9);
+      expect(stored).toEqual(expected);
+    } finally {
+      await log.close();
+    }
+  });
+
+  it('stores nothing of a part whose row count is not the one announced', async () => {
+    const input = await writeInput('in', 'parquet', ROWS.slice(0, 4));
+    const payload = payloadFor(input, join(dir, 'out.jsonl'), { logPredictions: true, chunkRows: 10 });
+    const log = await DuckDbPredictionStore.open(':memory:');
+    try {
+      const store = new FakeStore();
+      const run = runOf(payload, partition(0, 0, 4), { store, log });
+      const sink = run.predictions as NonNullable<PartitionRun['predictions']>;
+      run.predictions = {
+        write: sink.write,
+        importPart: (part) => log.importPart({ ...part, rows: part.rows + 1 }),
+      };
+      await expect(scoreBatchPartition(run, io)).rejects.toThrow(/holds 4 predictions, expected 5/);
+      expect(store.chunks).toEqual([]);
+      const page = await log.queryPredictions({ endpoint: 'churn', limit: 100 });
+      expect(page.predictions).toEqual([]);
+    } finally {
+      await log.close();
+    }
   });
 });
 

@@ -68,6 +68,51 @@ export interface ColumnsBatch {
   columns: Record<string, unknown[]>;
 }
 
+/**
+ * Columns a part file carries only for the prediction log (see `PartLog`); finalize leaves every
+ * column whose name starts with `PART_LOG_PREFIX` out of the output.
+ */
+export const PART_LOG_PREFIX = '__slipway_log_';
+/** The names of those columns: the logged input and output objects (JSON), timestamp and latency. */
+export const PART_LOG_COLUMNS = {
+  input: `${PART_LOG_PREFIX}input`,
+  output: `${PART_LOG_PREFIX}output`,
+  timestamp: `${PART_LOG_PREFIX}ts`,
+  latency: `${PART_LOG_PREFIX}latency_ms`,
+} as const;
+/** The output column holding each row's prediction id when predictions are logged. */
+export const PREDICTION_ID_COLUMN = 'prediction_id';
+
+/** One field of a logged input object: the part column of that name, or values of its own. */
+export interface LoggedInput {
+  name: string;
+  /** Absent: the value is the part column `name` (a passthrough column). */
+  column?: BatchColumnData;
+}
+
+/**
+ * The prediction log's share of a part, so the log can be stored from the file instead of one
+ * record object per row: the adapter adds the `PART_LOG_COLUMNS`, built column-wise.
+ */
+export interface PartRecords {
+  /** The fields of each row's logged input object, in order. */
+  inputs: readonly LoggedInput[];
+  /** The part columns (model outputs) that make up each row's logged output object, in order. */
+  outputs: readonly string[];
+  /** Per row: when its model call started (ms since the epoch) and how long it took (ms). */
+  timestamps: ArrayLike<number>;
+  latencies: ArrayLike<number>;
+}
+
+/** A part of a logged job: its first column is `PREDICTION_ID_COLUMN`, `<idPrefix><row>` per row. */
+export interface PartLog {
+  idPrefix: string;
+  /** Each part row's input row number. */
+  rows: ArrayLike<number>;
+  /** When the log is stored from the part file: the columns it reads. */
+  records?: PartRecords;
+}
+
 /** One rejected input row, as a line of the rejects file. */
 export interface RejectLine {
   /** 0-based data row of the input. */
@@ -108,8 +153,16 @@ export interface BatchIo {
   readRange(read: RangeRead): AsyncIterable<InputRow[]>;
   /** `readRange` column-wise: the same batches and values, one array per column, no row objects. */
   readColumns(read: RangeRead): AsyncIterable<ColumnsBatch>;
-  /** Writes one chunk's scored rows to part file `path` (always the same internal format). */
-  writePart(path: string, columns: readonly BatchColumnData[], rowCount: number): Promise<void>;
+  /**
+   * Writes one chunk's scored rows to part file `path` (always Parquet); with `log`, the
+   * prediction id column first and, with `log.records`, the `PART_LOG_COLUMNS` last.
+   */
+  writePart(
+    path: string,
+    columns: readonly BatchColumnData[],
+    rowCount: number,
+    log?: PartLog,
+  ): Promise<void>;
   /** Writes one chunk's rejected rows to `path` as JSON lines. */
   writeRejects(path: string, lines: readonly RejectLine[]): Promise<void>;
   /**

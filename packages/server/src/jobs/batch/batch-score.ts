@@ -22,7 +22,7 @@ import {
   type PredictionRecord,
 } from '@slipway/contracts';
 import type { ColumnOutputs, InputRow, LoadedModel, OutputRow } from '../../runtimes/runtime.js';
-import type { PredictionSink } from '../../serving/prediction-sink.js';
+import type { PredictionPartImport } from '../../predictions/prediction-store.js';
 import {
   compileRowValidator,
   isNumericFieldType,
@@ -30,13 +30,17 @@ import {
   type RowValidator,
 } from '../../serving/validate-rows.js';
 import type { ChunkCommit, CommittedChunk, FencedOutcome } from '../job-store.js';
-import type {
-  BatchColumnData,
-  BatchColumnKind,
-  BatchInputColumn,
-  BatchIo,
-  ColumnsBatch,
-  RejectLine,
+import {
+  PART_LOG_COLUMNS,
+  PREDICTION_ID_COLUMN,
+  type BatchColumnData,
+  type BatchColumnKind,
+  type BatchInputColumn,
+  type BatchIo,
+  type ColumnsBatch,
+  type LoggedInput,
+  type PartLog,
+  type RejectLine,
 } from './batch-io.js';
 
 /** Rows per committed chunk unless the payload says otherwise. */
@@ -45,8 +49,18 @@ export const DEFAULT_CHUNK_ROWS = 65_536;
 export const DEFAULT_BATCH_SIZE = 1024;
 /** Input rows per partition when the payload does not fix the partition count. */
 export const ROWS_PER_PARTITION = 1_000_000;
-/** The output column holding each row's prediction id when predictions are logged. */
-export const PREDICTION_ID_COLUMN = 'prediction_id';
+export { PREDICTION_ID_COLUMN };
+
+/** Where a partition's predictions are logged, each chunk before it is committed. */
+export interface BatchLogSink {
+  /** Durably stores a chunk's records; a rejection means none may be assumed stored. */
+  write(records: readonly PredictionRecord[]): Promise<void>;
+  /**
+   * Durably stores the predictions a part file carries in its log columns, so no record object is
+   * built per row. Absent: the engine builds records and calls `write`.
+   */
+  importPart?(part: PredictionPartImport): Promise<void>;
+}
 
 /** What planning found: the row count, the partitions' row ranges and both formats. */
 export interface BatchPlan {
@@ -67,8 +81,8 @@ export interface PartitionRun {
   modelVersion: string;
   /** This attempt's token: part file names include it so two attempts never write the same file. */
   token: string;
-  /** When logging: each chunk's records are written here before the chunk is committed. */
-  predictions?: PredictionSink;
+  /** When logging: each chunk's predictions are stored here before the chunk is committed. */
+  predictions?: BatchLogSink;
   commit(chunk: ChunkCommit): Promise<FencedOutcome>;
   now(): number;
   /** Aborted when the lease is lost or the delivery timed out: stop at once, commit nothing more. */
@@ -238,7 +252,8 @@ interface ScoringSetup {
   validator: RowValidator;
   /**
    * The columnar fast path's validator, when it applies (a columns contract, a model with
-   * `predictColumns`, logging off): true when the row validator would accept every row.
+   * `predictColumns`, and the log, if on, stored from part files): true when the row validator
+   * would accept every row.
    */
   columnCheck: ColumnCheck | undefined;
   /**
@@ -247,6 +262,10 @@ interface ScoringSetup {
    */
   textNumbers: string[];
   logging: boolean;
+  /** Logging, with the sink storing each part's log columns (no record objects). */
+  logFromParts: boolean;
+  /** With `logFromParts`: the logged input's fields, and the kind of those not passed through. */
+  loggedInputs: { name: string; kind: BatchColumnKind; passthrough: boolean }[];
   chunkRows: number;
   batchSize: number;
   partsDir: string;
@@ -271,8 +290,12 @@ async function setUp(run: PartitionRun, io: BatchIo): Promise<ScoringSetup> {
   const tensors = contract?.outputs.kind === 'tensors';
   const declared = contract?.outputs.fields ?? [];
   const logging = payload.logPredictions !== false;
-  // Logging needs one record per row, so it keeps the row path.
-  const columnar = !logging && model.predictColumns !== undefined;
+  const logFromParts = logging && run.predictions?.importPart !== undefined;
+  // A log of record objects needs one per row, so it keeps the row path.
+  const columnar = (!logging || logFromParts) && model.predictColumns !== undefined;
+  const textNumbers = (contract?.inputs.fields ?? [])
+    .filter((f) => isNumericFieldType(f.type) && byName.get(f.name)?.kind === 'string')
+    .map((f) => f.name);
   return {
     inputFormat,
     readColumns,
@@ -280,10 +303,18 @@ async function setUp(run: PartitionRun, io: BatchIo): Promise<ScoringSetup> {
     outputs: declared.length > 0 ? declared.map((f) => outputColumn(f, tensors)) : undefined,
     validator: compileRowValidator(contract, { maxRows: Number.MAX_SAFE_INTEGER, field: 'row' }),
     columnCheck: columnar ? compileColumnCheck(contract) : undefined,
-    textNumbers: (contract?.inputs.fields ?? [])
-      .filter((f) => isNumericFieldType(f.type) && byName.get(f.name)?.kind === 'string')
-      .map((f) => f.name),
+    textNumbers,
     logging,
+    logFromParts,
+    loggedInputs: readColumns.map((name) => {
+      // Numeric text is logged as the number it became, not as the file's text.
+      const converted = textNumbers.includes(name);
+      return {
+        name,
+        kind: converted ? 'json' : (byName.get(name) as BatchInputColumn).kind,
+        passthrough: !converted && passthroughNames.includes(name),
+      };
+    }),
     chunkRows: payload.chunkRows ?? DEFAULT_CHUNK_ROWS,
     batchSize: payload.batchSize ?? DEFAULT_BATCH_SIZE,
     partsDir: partsDirectory(payload.output, run.jobId),
@@ -432,18 +463,40 @@ function joined(parts: readonly ArrayLike<unknown>[]): ArrayLike<unknown> {
   return values;
 }
 
-/** One chunk being filled: its scored columns, its rejects and its log records. */
+/** One chunk being filled: its scored columns, its rejects and its log's records or columns. */
 class ChunkBuffer {
-  readonly ids: string[] = [];
+  /** When logging: each scored row's input row number (its prediction id's suffix). */
+  readonly rowNumbers: number[] = [];
   readonly passthrough: PartColumn[];
   outputs: PartColumn[] | undefined;
   readonly rejects: RejectLine[] = [];
   readonly records: PredictionRecord[] = [];
+  /** With `logFromParts`: the logged inputs that are not passed through, and call times. */
+  readonly inputs: PartColumn[];
+  readonly timestamps: number[] = [];
+  readonly latencies: number[] = [];
   rows = 0;
   scored = 0;
 
-  constructor(passthroughCount: number) {
-    this.passthrough = Array.from({ length: passthroughCount }, () => new PartColumn(0));
+  constructor(setup: ScoringSetup) {
+    this.passthrough = setup.passthrough.map(() => new PartColumn(0));
+    const ownInputs = setup.logFromParts ? setup.loggedInputs.filter((i) => !i.passthrough).length : 0;
+    this.inputs = Array.from({ length: ownInputs }, () => new PartColumn(0));
+  }
+
+  /** Notes `length` scored rows from input row `firstRow` (contiguous) for the log. */
+  logRows(setup: ScoringSetup, firstRow: number, length: number, timestamp: number, latencyMs: number): void {
+    if (!setup.logging) return;
+    for (let i = 0; i < length; i++) this.rowNumbers.push(firstRow + i);
+    if (setup.logFromParts) this.logTimes(length, timestamp, latencyMs);
+  }
+
+  /** The call's start and latency for `length` more logged rows. */
+  logTimes(length: number, timestamp: number, latencyMs: number): void {
+    for (let i = 0; i < length; i++) {
+      this.timestamps.push(timestamp);
+      this.latencies.push(latencyMs);
+    }
   }
 }
 
@@ -472,7 +525,7 @@ export async function scoreBatchPartition(run: PartitionRun, io: BatchIo): Promi
   const reader: AsyncIterable<InputRow[] | ColumnsBatch> =
     setup.columnCheck === undefined ? io.readRange(read) : io.readColumns(read);
   const committer = new Committer();
-  let buffer = new ChunkBuffer(setup.passthrough.length);
+  let buffer = new ChunkBuffer(setup);
   let row = first;
   let chunkEnd = Math.min(first + setup.chunkRows, rowEnd);
   try {
@@ -491,7 +544,7 @@ export async function scoreBatchPartition(run: PartitionRun, io: BatchIo): Promi
           if ((await committer.settle()) === 'stopped') return 'stopped';
           committer.start(commitChunk(run, setup, buffer, chunk, io));
           chunk++;
-          buffer = new ChunkBuffer(setup.passthrough.length);
+          buffer = new ChunkBuffer(setup);
           chunkEnd = Math.min(row + setup.chunkRows, rowEnd);
         }
       }
@@ -599,7 +652,9 @@ async function scoreColumns(
     return scoreBatch(run, setup, buffer, rowsOf(batch), firstRow);
   }
   buffer.rows += length;
+  const started = run.now();
   const outputs = await predictColumns.call(run.model, { length, columns });
+  const latencyMs = run.now() - started;
   setup.outputs ??= Object.keys(outputs).map((name) => ({ name, kind: 'json' }));
   buffer.outputs ??= outputPartColumns(setup.outputs);
   setup.passthrough.forEach((column, c) => {
@@ -610,6 +665,10 @@ async function scoreColumns(
     const values = outputValues(outputs, (outputColumns[c] as OutputColumn).name, length);
     (buffer.outputs[c] as PartColumn).pushColumn(values.values, values.width, length);
   }
+  buffer.logRows(setup, firstRow, length, started, latencyMs);
+  ownInputs(setup).forEach((name, k) => {
+    (buffer.inputs[k] as PartColumn).pushColumn(columns[name] ?? new Array(length), 0, length);
+  });
   buffer.scored += length;
 }
 
@@ -736,6 +795,7 @@ function appendScored(
   const outputColumns = setup.outputs as OutputColumn[];
   const outputValues = buffer.outputs as PartColumn[];
   const passthrough = setup.passthrough;
+  const own = ownInputs(setup);
   for (let i = 0; i < valid.length; i++) {
     const input = valid[i] as InputRow;
     const output = outputs[i] as OutputRow;
@@ -746,11 +806,21 @@ function appendScored(
       (outputValues[c] as PartColumn).push(output[(outputColumns[c] as OutputColumn).name]);
     }
     if (!setup.logging) continue;
-    const predictionId = `${run.jobId}-${rowNumbers ? (rowNumbers[i] as number) : firstRow + i}`;
-    buffer.ids.push(predictionId);
-    if (run.predictions) buffer.records.push(record(run, predictionId, input, output, latencyMs, timestamp));
+    const rowNumber = rowNumbers ? (rowNumbers[i] as number) : firstRow + i;
+    buffer.rowNumbers.push(rowNumber);
+    for (let k = 0; k < own.length; k++) (buffer.inputs[k] as PartColumn).push(input[own[k] as string]);
+    if (run.predictions && !setup.logFromParts) {
+      buffer.records.push(record(run, `${run.jobId}-${rowNumber}`, input, output, latencyMs, timestamp));
+    }
   }
+  if (setup.logFromParts) buffer.logTimes(valid.length, timestamp, latencyMs);
   buffer.scored += valid.length;
+}
+
+/** The logged inputs a part stores in columns of their own (the others are passed through). */
+function ownInputs(setup: ScoringSetup): string[] {
+  if (!setup.logFromParts) return [];
+  return setup.loggedInputs.filter((i) => !i.passthrough).map((i) => i.name);
 }
 
 function record(
@@ -787,14 +857,15 @@ async function commitChunk(
 ): Promise<'committed' | 'stopped'> {
   const stem = `${setup.partsDir}/p${run.partition.index}-c${chunk}-${safeName(run.token)}`;
   const file = `${stem}.parquet`;
-  await io.writePart(file, partColumns(setup, buffer), buffer.scored);
+  const columns = partColumns(setup, buffer);
+  await io.writePart(file, columns, buffer.scored, partLog(run, setup, buffer, columns));
   let rejectsFile: string | undefined;
   if (buffer.rejects.length > 0) {
     rejectsFile = `${stem}.rejects.jsonl`;
     await io.writeRejects(rejectsFile, buffer.rejects);
   }
   if (run.signal.aborted) return 'stopped';
-  if (run.predictions && buffer.records.length > 0) await run.predictions.write(buffer.records);
+  if (run.predictions && buffer.scored > 0) await logChunk(run, setup, buffer, file);
   if (run.signal.aborted) return 'stopped';
   const outcome = await run.commit({
     chunk,
@@ -806,10 +877,64 @@ async function commitChunk(
   return outcome.held && !outcome.cancelRequested ? 'committed' : 'stopped';
 }
 
-/** The part file's columns: prediction id (when logging), passthrough, then the model's outputs. */
+/** Stores the chunk's predictions: from its part file's log columns, or as records. */
+async function logChunk(
+  run: PartitionRun,
+  setup: ScoringSetup,
+  buffer: ChunkBuffer,
+  file: string,
+): Promise<void> {
+  const sink = run.predictions as BatchLogSink;
+  if (!setup.logFromParts || sink.importPart === undefined) {
+    if (buffer.records.length > 0) await sink.write(buffer.records);
+    return;
+  }
+  await sink.importPart({
+    file,
+    rows: buffer.scored,
+    columns: { id: PREDICTION_ID_COLUMN, ...PART_LOG_COLUMNS },
+    endpoint: run.payload.logEndpoint ?? run.modelName,
+    modelName: run.modelName,
+    modelVersion: run.modelVersion,
+    arm: 'live',
+    protocol: 'batch',
+    requestId: run.jobId,
+    jobId: run.jobId,
+  });
+}
+
+/** The part's log share: its prediction ids and, when the log is stored from the part, its inputs. */
+function partLog(
+  run: PartitionRun,
+  setup: ScoringSetup,
+  buffer: ChunkBuffer,
+  columns: readonly BatchColumnData[],
+): PartLog | undefined {
+  if (!setup.logging) return undefined;
+  const log: PartLog = { idPrefix: `${run.jobId}-`, rows: Float64Array.from(buffer.rowNumbers) };
+  if (!setup.logFromParts) return log;
+  let own = 0;
+  const inputs = setup.loggedInputs.map((input): LoggedInput => {
+    if (input.passthrough) return { name: input.name };
+    const values = (buffer.inputs[own++] as PartColumn).finish().values;
+    return { name: input.name, column: { name: input.name, kind: input.kind, values } };
+  });
+  const passthrough = new Set(setup.passthrough.map((c) => c.name));
+  const outputs = columns.map((c) => c.name).filter((name) => !passthrough.has(name));
+  return {
+    ...log,
+    records: {
+      inputs,
+      outputs,
+      timestamps: Float64Array.from(buffer.timestamps),
+      latencies: Float64Array.from(buffer.latencies),
+    },
+  };
+}
+
+/** The part file's columns: passthrough, then the model's outputs (the adapter adds the ids). */
 function partColumns(setup: ScoringSetup, buffer: ChunkBuffer): BatchColumnData[] {
   const columns: BatchColumnData[] = [];
-  if (setup.logging) columns.push({ name: PREDICTION_ID_COLUMN, kind: 'string', values: buffer.ids });
   setup.passthrough.forEach((column, c) => {
     const { values } = (buffer.passthrough[c] as PartColumn).finish();
     columns.push({ name: column.name, kind: column.kind, values });

@@ -41,9 +41,12 @@ import type {
   BatchInputDescription,
   BatchIo,
   ColumnsBatch,
+  PartLog,
+  PartRecords,
   RangeRead,
   RejectLine,
 } from '../../jobs/batch/batch-io.js';
+import { PART_LOG_COLUMNS, PART_LOG_PREFIX, PREDICTION_ID_COLUMN } from '../../jobs/batch/batch-io.js';
 import type { InputRow } from '../../runtimes/runtime.js';
 
 /** The table function call per format; the path is always the bound parameter `$1`. */
@@ -251,20 +254,38 @@ export class DuckDbBatchIo implements BatchIo {
     }
   }
 
-  /** Appends the columns to a scratch table and copies it to Parquet under a temporary name. */
-  async writePart(path: string, given: readonly BatchColumnData[], rowCount: number): Promise<void> {
-    const columns = given.flatMap((column) => storedColumns(column, rowCount));
+  /**
+   * Appends the columns to a scratch table and copies it to Parquet under a temporary name. The
+   * prediction ids and the log's JSON objects are built by that COPY, in DuckDB, not value by value.
+   */
+  async writePart(
+    path: string,
+    given: readonly BatchColumnData[],
+    rowCount: number,
+    log?: PartLog,
+  ): Promise<void> {
+    const stored = given.map((column) => storedColumns(column, rowCount));
+    const scratch = [...(log ? logScratchColumns(log) : []), ...stored.flat()];
     const table = `part_${randomUUID().replaceAll('-', '')}`;
-    const types = columns.map((c) => STORAGE_TYPES[c.kind]);
+    const types = scratch.map((c) => STORAGE_TYPES[c.kind]);
     const temporary = `${path}.tmp-${randomUUID()}`;
+    const select = [
+      ...(log
+        ? [
+            `${literal(log.idPrefix)} || CAST(${identifier(ROW_COLUMN)} AS BIGINT) AS ${identifier(PREDICTION_ID_COLUMN)}`,
+          ]
+        : []),
+      ...stored.flat().map((c) => identifier(c.name)),
+      ...(log?.records ? logSelect(log.records, given, stored) : []),
+    ];
     await this.withConnection(async (connection) => {
-      const definition = columns.map((c) => `${identifier(c.name)} ${COLUMN_DDL[c.kind]}`);
+      const definition = scratch.map((c) => `${identifier(c.name)} ${COLUMN_DDL[c.kind]}`);
       await connection.run(`CREATE TABLE ${table} (${definition.join(', ')})`);
       try {
-        await appendColumns(connection, table, columns, types, rowCount);
+        await appendColumns(connection, table, scratch, types, rowCount);
         // Parts are read once, locally, by finalize: compressing them would only cost CPU.
         await connection.run(
-          `COPY ${table} TO ${literal(temporary)} (FORMAT parquet, COMPRESSION uncompressed)`,
+          `COPY (SELECT ${select.join(', ')} FROM ${table}) TO ${literal(temporary)} (FORMAT parquet, COMPRESSION uncompressed)`,
         );
       } finally {
         await connection.run(`DROP TABLE IF EXISTS ${table}`);
@@ -658,6 +679,58 @@ function listElementName(name: string, index: number): string {
   return `__slipway_list__${index}__${name}`;
 }
 
+/** Scratch columns of a logged part: the row numbers, then the log's own inputs, times and latencies. */
+function logScratchColumns(log: PartLog): BatchColumnData[] {
+  const columns: BatchColumnData[] = [{ name: ROW_COLUMN, kind: 'double', values: log.rows }];
+  const records = log.records;
+  if (records === undefined) return columns;
+  records.inputs.forEach((input, i) => {
+    if (input.column !== undefined) columns.push({ ...input.column, name: logInputName(i) });
+  });
+  columns.push({ name: LOG_TS_COLUMN, kind: 'double', values: records.timestamps });
+  columns.push({ name: PART_LOG_COLUMNS.latency, kind: 'double', values: records.latencies });
+  return columns;
+}
+
+/** The COPY's expressions of the `PART_LOG_COLUMNS`: JSON objects built in SQL from the columns. */
+function logSelect(
+  records: PartRecords,
+  given: readonly BatchColumnData[],
+  stored: readonly BatchColumnData[][],
+): string[] {
+  const inputs = records.inputs.map((input, i) => {
+    const column = input.column === undefined ? identifier(input.name) : identifier(logInputName(i));
+    return `${literal(input.name)}, ${column}`;
+  });
+  const outputs = records.outputs.map((name) => {
+    const at = given.findIndex((c) => c.name === name);
+    const parts = stored[at];
+    if (parts === undefined) throw new Error(`Logged output '${name}' is not a part column`);
+    const value =
+      parts.length === 1 && parts[0]?.name === name
+        ? identifier(name)
+        : `list_value(${parts.map((p) => identifier(p.name)).join(', ')})`;
+    return `${literal(name)}, ${value}`;
+  });
+  const object = (pairs: string[]): string =>
+    pairs.length === 0 ? `'{}'::JSON` : `json_object(${pairs.join(', ')})`;
+  return [
+    `${object(inputs)} AS ${identifier(PART_LOG_COLUMNS.input)}`,
+    `${object(outputs)} AS ${identifier(PART_LOG_COLUMNS.output)}`,
+    // As the record path stores a timestamp: whole milliseconds.
+    `epoch_ms(CAST(trunc(${identifier(LOG_TS_COLUMN)}) AS BIGINT)) AS ${identifier(PART_LOG_COLUMNS.timestamp)}`,
+    identifier(PART_LOG_COLUMNS.latency),
+  ];
+}
+
+/** Scratch-only columns of a logged part (never in the part file under these names). */
+const ROW_COLUMN = '__slipway_scratch_row';
+const LOG_TS_COLUMN = '__slipway_scratch_ts';
+
+function logInputName(index: number): string {
+  return `__slipway_scratch_input_${index}`;
+}
+
 /** A fixed-width `double[]` column becomes one DOUBLE column per element; others stay as given. */
 function storedColumns(column: BatchColumnData, rowCount: number): BatchColumnData[] {
   const width = column.width;
@@ -699,7 +772,8 @@ function flatElements(column: BatchColumnData, width: number, rowCount: number):
 
 /**
  * The SELECT list of the final COPY: fixed-width list columns reassembled (at their first
- * element's position), and for CSV, which has no list type, every list as its JSON text.
+ * element's position), the prediction log's columns left out, and for CSV, which has no list
+ * type, every list as its JSON text.
  */
 async function outputSelect(
   connection: DuckDBConnection,
@@ -712,6 +786,7 @@ async function outputSelect(
   const lists = new Map<string, string[]>();
   const items: { name: string; expression: string; list: boolean }[] = [];
   names.forEach((name, i) => {
+    if (name.startsWith(PART_LOG_PREFIX)) return;
     const element = LIST_ELEMENT.exec(name);
     if (element) {
       const base = element[2] as string;

@@ -36,6 +36,7 @@ import type {
 } from '@slipway/contracts';
 import type {
   ExportRequest,
+  PredictionPartImport,
   PredictionStore,
   UnmatchedLabelRequest,
 } from '../../predictions/prediction-store.js';
@@ -214,6 +215,11 @@ export class DuckDbPredictionStore implements PredictionStore {
     return this.serialise(() => this.appendLabels(labels));
   }
 
+  /** Inserts a part file's rows in one transaction, in SQL (no value crosses into JavaScript). */
+  importPart(part: PredictionPartImport): Promise<void> {
+    return this.serialise(() => this.insertPart(part));
+  }
+
   queryPredictions(request: PredictionPageRequest): Promise<PredictionPage> {
     return this.serialise(() => this.selectPredictions(request));
   }
@@ -300,6 +306,34 @@ export class DuckDbPredictionStore implements PredictionStore {
     // Serialise before touching the database, so a record that cannot be stored fails the batch cheaply.
     const rows = records.map(toRow);
     await this.transaction(() => this.appendAll(PREDICTIONS_TABLE, rows, appendRow));
+  }
+
+  private async insertPart(part: PredictionPartImport): Promise<void> {
+    const { id, input, output, timestamp, latency } = part.columns;
+    const column = (name: string): string => `"${name.replaceAll('"', '""')}"`;
+    await this.transaction(async () => {
+      const [row] = await this.rows(
+        `INSERT INTO ${PREDICTIONS_TABLE} (prediction_id, endpoint, model_name, model_version, arm,
+           protocol, ts, latency_ms, request_id, input, output, job_id)
+         SELECT ${column(id)}, $endpoint, $model_name, $model_version, $arm, $protocol,
+           ${column(timestamp)}, ${column(latency)}, $request_id, ${column(input)}, ${column(output)}, $job_id
+         FROM read_parquet($file)`,
+        {
+          file: part.file,
+          endpoint: part.endpoint,
+          model_name: part.modelName,
+          model_version: part.modelVersion,
+          arm: part.arm,
+          protocol: part.protocol,
+          request_id: part.requestId,
+          job_id: part.jobId,
+        },
+      );
+      const inserted = Number(Object.values(row ?? {})[0] ?? -1);
+      if (inserted !== part.rows) {
+        throw new Error(`Part '${part.file}' holds ${inserted} predictions, expected ${part.rows}`);
+      }
+    });
   }
 
   private async appendLabels(labels: readonly LabelRecord[]): Promise<LabelWriteResult> {

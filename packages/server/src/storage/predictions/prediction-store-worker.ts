@@ -81,6 +81,8 @@ function call(store: DuckDbPredictionStore, request: StoreCall): Promise<unknown
       return store.exportWindow(...request.args);
     case 'deleteBefore':
       return store.deleteBefore(...request.args);
+    case 'importPart':
+      return store.importPart(...request.args);
   }
 }
 

@@ -36,6 +36,7 @@ import type {
 } from '@slipway/contracts';
 import type {
   ExportRequest,
+  PredictionPartImport,
   PredictionStore,
   UnmatchedLabelRequest,
 } from '../../predictions/prediction-store.js';
@@ -45,6 +46,7 @@ import type {
   SinkResponse,
   SinkWorkerData,
   StoreCall,
+  StoreFunction,
   StoreMethod,
   StoreResult,
 } from './worker-protocol.js';
@@ -155,6 +157,11 @@ export class WorkerPredictionStore implements PredictionStore {
     return this.call('deleteBefore', [before]);
   }
 
+  /** The worker's store reads the part file itself: only its path and constants are posted. */
+  importPart(part: PredictionPartImport): Promise<void> {
+    return this.call('importPart', [part]);
+  }
+
   exportWindow(request: ExportRequest): Promise<{ rows: number }> {
     return this.call('exportWindow', [request]);
   }
@@ -185,7 +192,7 @@ export class WorkerPredictionStore implements PredictionStore {
   /** Runs store method `method` in the worker, after every request before it; resolves with its result. */
   private call<M extends StoreMethod>(
     method: M,
-    args: Parameters<PredictionStore[M]>,
+    args: Parameters<StoreFunction<M>>,
   ): Promise<StoreResult<M>> {
     if (this.unusable) return Promise.reject(this.unusable);
     return this.request<StoreResult<M>>((id) => ({ type: 'call', id, method, args }) as StoreCall);

@@ -26,15 +26,24 @@ export type SinkRequest =
 
 /** The store methods a `call` request runs in the worker. */
 export type StoreMethod =
-  'writeLabels' | 'queryPredictions' | 'unmatchedLabels' | 'aggregate' | 'exportWindow' | 'deleteBefore';
+  | 'writeLabels'
+  | 'queryPredictions'
+  | 'unmatchedLabels'
+  | 'aggregate'
+  | 'exportWindow'
+  | 'deleteBefore'
+  | 'importPart';
+
+/** A store method's signature (optional ones included: the worker's DuckDB store has them all). */
+export type StoreFunction<M extends StoreMethod> = NonNullable<PredictionStore[M]>;
 
 /** A `call` of one store method, with its arguments (structured clones). */
 export type StoreCall = {
-  [M in StoreMethod]: { type: 'call'; id: number; method: M; args: Parameters<PredictionStore[M]> };
+  [M in StoreMethod]: { type: 'call'; id: number; method: M; args: Parameters<StoreFunction<M>> };
 }[StoreMethod];
 
 /** What a store method resolves to. */
-export type StoreResult<M extends StoreMethod> = Awaited<ReturnType<PredictionStore[M]>>;
+export type StoreResult<M extends StoreMethod> = Awaited<ReturnType<StoreFunction<M>>>;
 
 /** An error as it crosses the thread boundary. */
 export interface WireError {
