@@ -270,7 +270,6 @@ function runOf(payload: BatchScorePayload, part: JobPartition, options: RunOptio
               options.store.events.push(`log ${records.length}`);
               sink.push([...records]);
             },
-            close: async () => undefined,
           },
         }
       : {}),
