@@ -13,7 +13,15 @@ export type MonitorCheckKind = (typeof MONITOR_CHECK_KINDS)[number];
 export interface DriftColumnSettings {
   method?: 'ks' | 'chi_square' | 'z_test' | 'psi' | 'jensen_shannon' | 'wasserstein' | 'hellinger';
   threshold?: number;
+  /** Overrides the monitor's `autocorrelation` for this column. */
+  autocorrelation?: DriftAutocorrelationMode;
 }
+
+/**
+ * How the p-value tests treat neighbouring rows that are alike: `adjust` (default) counts them at their
+ * effective sample size, `ignore` as independent draws (docs/monitoring.md, Autocorrelation).
+ */
+export type DriftAutocorrelationMode = 'adjust' | 'ignore';
 
 /** A monitor's checks and their thresholds; absent checks are not run. */
 export interface MonitorChecks {
@@ -25,6 +33,8 @@ export interface MonitorChecks {
     driftShare?: number;
     /** Also compare the distribution of this output field (e.g. `label`). */
     predictionField?: string;
+    /** Effective sample sizes for autocorrelated rows (default `adjust`). */
+    autocorrelation?: DriftAutocorrelationMode;
   };
   dataQuality?: {
     /** Flag a column whose missing share grew by more than this (absolute, default 0.05). */

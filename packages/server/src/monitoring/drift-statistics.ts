@@ -84,6 +84,7 @@ function columnStatistic(
   const details: Record<string, unknown> = { kind: result.kind };
   if (result.pValue !== undefined) details.pValue = result.pValue;
   details.exact = result.exact;
+  if (result.autocorrelation !== undefined) details.autocorrelation = result.autocorrelation;
   if (result.column === predictionField) details.prediction = true;
   Object.assign(details, evidence(reference, current));
   return {
@@ -149,6 +150,7 @@ export function driftStatistics(
   const options: Parameters<typeof datasetDrift>[2] = { columns };
   if (settings.perColumn !== undefined) options.perColumn = settings.perColumn;
   if (settings.driftShare !== undefined) options.driftShare = settings.driftShare;
+  if (settings.autocorrelation !== undefined) options.autocorrelation = settings.autocorrelation;
   const result = datasetDrift(reference, current, options);
   const perColumn = result.columns.map((r) =>
     columnStatistic(r, reference.columns[r.column]!, current.columns[r.column]!, settings.predictionField),

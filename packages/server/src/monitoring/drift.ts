@@ -2,14 +2,16 @@
  * Drift between a reference profile and a current one, per column and for the dataset, computed from
  * profiles alone (never from rows). The default method follows Evidently's policy: p-value tests on small
  * references, distances on large ones (on large samples every p-value test flags negligible shifts).
- * Every column's method and threshold can be overridden. Pure. See docs/monitoring.md.
+ * The p-value tests count autocorrelated rows at their effective size (autocorrelation.ts) unless told
+ * to ignore it. Every column's method and threshold can be overridden. Pure. See docs/monitoring.md.
  */
 import { invalidArgument, SlipwayError } from '@slipway/contracts';
 import {
-  chiSquareTest,
+  chiSquareContingency,
   hellingerDistance,
   jensenShannonDistance,
   ks2Sample,
+  ks2SampleEffective,
   normalizedWasserstein,
   populationStabilityIndex,
   twoProportionZTest,
@@ -17,6 +19,14 @@ import {
   WASSERSTEIN_MIN_STD,
   type TestResult,
 } from '../stats/drift-tests.js';
+import {
+  AUTOCORRELATION_MODES,
+  categoricalRho,
+  effectiveSize,
+  numericRho,
+  type AutocorrelationMode,
+  type SideAutocorrelation,
+} from './autocorrelation.js';
 import { sketchItems } from './quantile-sketch.js';
 import { reservoirIsComplete } from './reservoir.js';
 import {
@@ -54,10 +64,18 @@ export const SMALL_REFERENCE_MAX = 1000;
 /** Key under which values outside the top categories are compared (it cannot clash: real keys come first). */
 const OTHER_BUCKET = '\u0000other';
 
-/** Per-column choice of method and threshold. */
+/** Per-column choice of method, threshold and autocorrelation handling. */
 export interface ColumnDriftOptions {
   method?: DriftMethod;
   threshold?: number;
+  /** Effective sizes for the p-value tests (`adjust`, default) or rows as independent draws (`ignore`). */
+  autocorrelation?: AutocorrelationMode;
+}
+
+/** Both sides' autocorrelation and effective sizes behind a p-value test. */
+export interface DriftAutocorrelation {
+  reference: SideAutocorrelation;
+  current: SideAutocorrelation;
 }
 
 /** One column's verdict. */
@@ -75,6 +93,8 @@ export interface ColumnDriftResult {
    * overflowed, categories folded into "other").
    */
   exact: boolean;
+  /** For p-value tests with autocorrelation `adjust`: rho and the effective sizes used. */
+  autocorrelation?: DriftAutocorrelation;
 }
 
 /**
@@ -182,20 +202,79 @@ function wassersteinDrift(reference: NumericColumnProfile, current: NumericColum
   return wassersteinDistance(r, scaled(cur)) / Math.max(sampleStd(r), WASSERSTEIN_MIN_STD / scale);
 }
 
-/** The statistic of `method` on the two profiles, and whether it is exact. */
+/** What compute returns: the statistic (and p-value), exactness, and the effective sizes used. */
+interface Computed {
+  result: TestResult | { statistic: number };
+  exact: boolean;
+  autocorrelation?: DriftAutocorrelation;
+}
+
+/** A numeric side's autocorrelation for a test on `size` of its values. */
+function numericSide(p: NumericColumnProfile, size: number): SideAutocorrelation {
+  return effectiveSize(numericRho(p.lag, p.mean, p.m2), p.lag?.pairs ?? 0, p.count, size);
+}
+
+/** A categorical side's autocorrelation; its tests see every value (other included). */
+function categoricalSide(p: CategoricalColumnProfile): SideAutocorrelation {
+  const counts = Object.values(p.categories);
+  if (p.otherCount > 0) counts.push(p.otherCount);
+  return effectiveSize(categoricalRho(p.lag, counts, p.count), p.lag?.pairs ?? 0, p.count, p.count);
+}
+
+/** KS on the samples, with the effective sizes when either side is autocorrelated (else exact-n KS). */
+function ksDrift(
+  reference: NumericColumnProfile,
+  current: NumericColumnProfile,
+  mode: AutocorrelationMode,
+): Omit<Computed, 'exact'> {
+  const ref = numericSample(reference).values;
+  const cur = numericSample(current).values;
+  if (mode === 'ignore') return { result: ks2Sample(ref, cur) };
+  const sides = { reference: numericSide(reference, ref.length), current: numericSide(current, cur.length) };
+  const adjusted = sides.reference.adjusted || sides.current.adjusted;
+  const result = adjusted
+    ? ks2SampleEffective(ref, cur, sides.reference.effectiveSize, sides.current.effectiveSize)
+    : ks2Sample(ref, cur);
+  return { result, autocorrelation: sides };
+}
+
+/**
+ * Chi-square or z-test on category counts, each side's counts scaled to its effective size (so the
+ * table's row totals are n_eff); a z-test on such counts equals the 2×2 chi-square, z² = χ².
+ */
+function categoricalTest(
+  method: 'chi_square' | 'z_test',
+  reference: CategoricalColumnProfile,
+  current: CategoricalColumnProfile,
+  mode: AutocorrelationMode,
+): Omit<Computed, 'exact'> {
+  const cats = alignedCategories(reference, current);
+  const sides =
+    mode === 'adjust'
+      ? { reference: categoricalSide(reference), current: categoricalSide(current) }
+      : undefined;
+  const refScale = sides ? sides.reference.effectiveSize / reference.count : 1;
+  const curScale = sides ? sides.current.effectiveSize / current.count : 1;
+  const ref = cats.reference.map((c) => c * refScale);
+  const cur = cats.current.map((c) => c * curScale);
+  // The first category (in sorted order) is the z-test's "success"; the test is two-sided, so the choice is free.
+  const result =
+    method === 'chi_square'
+      ? chiSquareContingency(ref, cur)
+      : twoProportionZTest(ref[0] ?? 0, reference.count * refScale, cur[0] ?? 0, current.count * curScale);
+  return sides ? { result, autocorrelation: sides } : { result };
+}
+
+/** The statistic of `method` on the two profiles, whether it is exact, and the effective sizes used. */
 function compute(
   method: DriftMethod,
   reference: ColumnProfile,
   current: ColumnProfile,
-): { result: TestResult | { statistic: number }; exact: boolean } {
+  mode: AutocorrelationMode,
+): Computed {
   if (reference.kind === 'numeric' && current.kind === 'numeric') {
     const exactSamples = reservoirIsComplete(reference.reservoir) && reservoirIsComplete(current.reservoir);
-    if (method === 'ks') {
-      return {
-        result: ks2Sample(numericSample(reference).values, numericSample(current).values),
-        exact: exactSamples,
-      };
-    }
+    if (method === 'ks') return { ...ksDrift(reference, current, mode), exact: exactSamples };
     if (method === 'wasserstein') {
       return { result: { statistic: wassersteinDrift(reference, current) }, exact: exactSamples };
     }
@@ -204,16 +283,8 @@ function compute(
   }
   if (reference.kind === 'categorical' && current.kind === 'categorical') {
     const cats = alignedCategories(reference, current);
-    if (method === 'chi_square')
-      return { result: chiSquareTest(cats.reference, cats.current), exact: cats.exact };
-    if (method === 'z_test') {
-      // The first category (in sorted order) is the "success"; the test is two-sided, so the choice is free.
-      const refSuccess = cats.reference[0] ?? 0;
-      const curSuccess = cats.current[0] ?? 0;
-      return {
-        result: twoProportionZTest(refSuccess, reference.count, curSuccess, current.count),
-        exact: cats.exact,
-      };
+    if (method === 'chi_square' || method === 'z_test') {
+      return { ...categoricalTest(method, reference, current, mode), exact: cats.exact };
     }
     return { result: { statistic: distance(method, cats.reference, cats.current) }, exact: cats.exact };
   }
@@ -255,6 +326,17 @@ function checkChoice(
     );
 }
 
+/** Checks an autocorrelation mode; `field` names where it came from. */
+export function checkAutocorrelationMode(mode: unknown, field: string): AutocorrelationMode {
+  if (!AUTOCORRELATION_MODES.includes(mode as AutocorrelationMode)) {
+    throw invalidArgument(
+      field,
+      `${field} must be one of ${AUTOCORRELATION_MODES.join(', ')}, got ${JSON.stringify(mode)}`,
+    );
+  }
+  return mode as AutocorrelationMode;
+}
+
 /** Drift of one column: the chosen (or default) method, its statistic and verdict. */
 export function columnDrift(
   column: string,
@@ -270,7 +352,11 @@ export function columnDrift(
   const spec = DRIFT_METHODS[method];
   const threshold = options.threshold ?? spec?.threshold ?? NaN;
   checkChoice(column, method, reference.kind, threshold);
-  const { result, exact } = compute(method, reference, current);
+  const mode =
+    options.autocorrelation === undefined
+      ? 'adjust'
+      : checkAutocorrelationMode(options.autocorrelation, `perColumn.${column}.autocorrelation`);
+  const { result, exact, autocorrelation } = compute(method, reference, current, mode);
   const drifted =
     spec.kind === 'p_value' ? (result as TestResult).pValue < threshold : result.statistic >= threshold;
   const out: ColumnDriftResult = {
@@ -283,6 +369,7 @@ export function columnDrift(
     exact,
   };
   if (spec.kind === 'p_value') out.pValue = (result as TestResult).pValue;
+  if (autocorrelation !== undefined) out.autocorrelation = autocorrelation;
   return out;
 }
 
@@ -294,6 +381,8 @@ export interface DatasetDriftOptions {
   perColumn?: Record<string, ColumnDriftOptions>;
   /** The dataset drifts when at least this share of compared columns drift (default 0.5, as Evidently). */
   driftShare?: number;
+  /** Autocorrelation handling of every column's p-value test (default `adjust`); perColumn overrides it. */
+  autocorrelation?: AutocorrelationMode;
 }
 
 /** A column left out of the dataset verdict, and why. */
@@ -337,6 +426,10 @@ export function datasetDrift(
   if (!(driftShare > 0 && driftShare <= 1)) {
     throw invalidArgument('driftShare', `driftShare must be in (0, 1], got ${driftShare}`);
   }
+  const mode =
+    options.autocorrelation === undefined
+      ? undefined
+      : checkAutocorrelationMode(options.autocorrelation, 'autocorrelation');
   const names = options.columns ?? Object.keys(reference.columns);
   const columns: ColumnDriftResult[] = [];
   const skipped: SkippedColumn[] = [];
@@ -346,7 +439,12 @@ export function datasetDrift(
     const cur = current.columns[name];
     const reason = skipReason(ref, cur);
     if (reason) skipped.push({ column: name, reason });
-    else columns.push(columnDrift(name, ref, cur!, options.perColumn?.[name]));
+    else {
+      const own = options.perColumn?.[name];
+      const choice =
+        mode === undefined || own?.autocorrelation !== undefined ? own : { ...own, autocorrelation: mode };
+      columns.push(columnDrift(name, ref, cur!, choice));
+    }
   }
   const driftedCount = columns.filter((c) => c.drifted).length;
   const driftedShare = columns.length === 0 ? 0 : driftedCount / columns.length;

@@ -23,6 +23,7 @@ import {
   type MonitorWindow,
 } from '@slipway/contracts';
 import { validateChannel } from './alert-channels.js';
+import { checkAutocorrelationMode } from './drift.js';
 import { runMonitor, type MonitorRunDeps } from './monitor-run.js';
 import type { MonitoringStore, ReferenceProfile, SeriesPoint, SeriesRequest } from './monitoring-store.js';
 import { profileColumns, type DataProfile } from './profile.js';
@@ -293,6 +294,7 @@ function checkChecks(checks: MonitorChecks | undefined): void {
   if (unknown !== undefined)
     throw invalidArgument(`checks.${unknown}`, `Unknown check '${unknown}'; checks are ${known.join(', ')}`);
   if (keys.length === 0) throw invalidArgument('checks', 'a monitor needs at least one check');
+  checkDriftModes(checks.drift);
   const performance = checks.performance;
   if (
     performance !== undefined &&
@@ -302,6 +304,19 @@ function checkChecks(checks: MonitorChecks | undefined): void {
       'checks.performance',
       "checks.performance needs predictionField and metric 'accuracy' or 'mae'",
     );
+  }
+}
+
+/** Refuses an unknown autocorrelation mode when the monitor is saved, not at its first run. */
+function checkDriftModes(drift: MonitorChecks['drift']): void {
+  if (drift === undefined) return;
+  if (drift.autocorrelation !== undefined) {
+    checkAutocorrelationMode(drift.autocorrelation, 'checks.drift.autocorrelation');
+  }
+  for (const [column, settings] of Object.entries(drift.perColumn ?? {})) {
+    if (settings?.autocorrelation !== undefined) {
+      checkAutocorrelationMode(settings.autocorrelation, `checks.drift.perColumn.${column}.autocorrelation`);
+    }
   }
 }
 

@@ -3,10 +3,18 @@
  * day, a week or a month is computed from stored profiles and never rescans rows. Numeric columns keep
  * exact moments (merged by Chan's parallel formula), a histogram on fixed bin edges chosen from the
  * reference, a KLL quantile sketch and a bounded uniform reservoir; categorical columns keep their top
- * categories' counts plus an "other" count. Pure. See docs/monitoring.md.
+ * categories' counts plus an "other" count. Both kinds also keep lag-1 sums over consecutive rows, so
+ * the p-value tests can allow for autocorrelation (autocorrelation.ts). Pure. See docs/monitoring.md.
  */
 import { invalidArgument } from '@slipway/contracts';
 import { Xoshiro128 } from '../stats/random.js';
+import {
+  mergeCategoricalLag,
+  mergeNumericLag,
+  numericLagStats,
+  type CategoricalLagStats,
+  type NumericLagStats,
+} from './autocorrelation.js';
 import { pairwiseSum, quantileSorted } from '../stats/regression-metrics.js';
 import {
   DEFAULT_SKETCH_K,
@@ -24,8 +32,11 @@ import {
   type ReservoirState,
 } from './reservoir.js';
 
-/** Profile format version, so stored profiles can be read after the format changes. */
-export const PROFILE_VERSION = 1;
+/**
+ * Profile format version, so stored profiles can be read after the format changes. 2 added the
+ * optional `lag` sums; a version 1 profile reads as one whose columns have none.
+ */
+export const PROFILE_VERSION = 2;
 /** Default number of quantile bins between the reference's minimum and maximum. */
 export const DEFAULT_BINS = 20;
 /** Default number of categories counted by name; the rest go to `otherCount`. */
@@ -63,6 +74,8 @@ export interface NumericColumnProfile {
   histogram: Histogram;
   sketch: QuantileSketchState;
   reservoir: ReservoirState;
+  /** Lag-1 sums in row order; absent in profiles stored before version 2 (then treated as independent). */
+  lag?: NumericLagStats;
 }
 
 /**
@@ -82,6 +95,8 @@ export interface CategoricalColumnProfile {
   categories: Record<string, number>;
   /** Present values outside the top categories. */
   otherCount: number;
+  /** Consecutive equal pairs in row order; absent before version 2 (then treated as independent). */
+  lag?: CategoricalLagStats;
 }
 
 /** Summary of one column. */
@@ -290,6 +305,7 @@ function profileNumeric(
     histogram: histogramOn(edges ?? quantileEdges(sorted as Float64Array, s.bins), present),
     sketch,
     reservoir,
+    lag: numericLagStats(values, mean ?? 0),
   };
 }
 
@@ -331,13 +347,21 @@ function profileCategorical(values: readonly unknown[], s: Settings): Categorica
   const counts = new Map<string, number>();
   let missing = 0;
   let invalid = 0;
+  const lag: CategoricalLagStats = { pairs: 0, same: 0 };
+  let previous: string | undefined;
   for (const v of values) {
+    let key: string | undefined;
     if (isMissing(v)) missing++;
     else if (typeof v !== 'string' && typeof v !== 'boolean' && typeof v !== 'number') invalid++;
     else {
-      const key = categoryKey(v);
+      key = categoryKey(v);
       counts.set(key, (counts.get(key) ?? 0) + 1);
+      if (previous !== undefined) {
+        lag.pairs++;
+        if (key === previous) lag.same++;
+      }
     }
+    previous = key;
   }
   const { categories, rest } = topCategories(counts, s.topCategories);
   return {
@@ -348,6 +372,7 @@ function profileCategorical(values: readonly unknown[], s: Settings): Categorica
     topN: s.topCategories,
     categories,
     otherCount: rest,
+    lag,
   };
 }
 
@@ -432,7 +457,7 @@ function mergeNumeric(
     mean = a.mean + (delta * b.count) / count;
     m2 += (delta * delta * a.count * b.count) / count;
   }
-  return {
+  const merged: NumericColumnProfile = {
     kind: 'numeric',
     count,
     missing: a.missing + b.missing,
@@ -445,6 +470,9 @@ function mergeNumeric(
     sketch: sketchMerge(a.sketch, b.sketch),
     reservoir: reservoirMerge(a.reservoir, b.reservoir, rng),
   };
+  const lag = mergeNumericLag(a.lag, b.lag, mean ?? 0);
+  if (lag !== undefined) merged.lag = lag;
+  return merged;
 }
 
 /** Combines two nullable extremes. */
@@ -466,7 +494,7 @@ function mergeCategorical(
   for (const [key, c] of Object.entries(b.categories)) counts.set(key, (counts.get(key) ?? 0) + c);
   const topN = Math.min(a.topN, b.topN);
   const { categories, rest } = topCategories(counts, topN);
-  return {
+  const merged: CategoricalColumnProfile = {
     kind: 'categorical',
     count: a.count + b.count,
     missing: a.missing + b.missing,
@@ -475,6 +503,9 @@ function mergeCategorical(
     categories,
     otherCount: a.otherCount + b.otherCount + rest,
   };
+  const lag = mergeCategoricalLag(a.lag, b.lag);
+  if (lag !== undefined) merged.lag = lag;
+  return merged;
 }
 
 /** A column absent from a profile of `rows` rows: every row is missing. */
@@ -488,6 +519,7 @@ function allMissing(like: ColumnProfile, rows: number): ColumnProfile {
       topN: like.topN,
       categories: {},
       otherCount: 0,
+      lag: { pairs: 0, same: 0 },
     };
   }
   return {
@@ -502,6 +534,7 @@ function allMissing(like: ColumnProfile, rows: number): ColumnProfile {
     histogram: { edges: [...like.histogram.edges], counts: like.histogram.counts.map(() => 0) },
     sketch: emptySketch(like.sketch.k),
     reservoir: emptyReservoir(like.reservoir.capacity),
+    lag: { pairs: 0, center: 0, sumX: 0, sumNext: 0, sumProduct: 0 },
   };
 }
 
@@ -514,7 +547,8 @@ export interface MergeOptions {
 /**
  * Combines the profiles of two disjoint sets of rows into the profile of their union, without the rows:
  * counts, extremes and histograms add exactly; mean and M2 combine by Chan's formula (equal to a
- * one-pass profile up to rounding); sketches and reservoirs merge within their guarantees. A column
+ * one-pass profile up to rounding); sketches and reservoirs merge within their guarantees; lag sums add,
+ * without the one pair across the boundary (and are dropped when either side has none). A column
  * present in only one profile counts as missing on the other's rows. Numeric columns must share bin edges
  * unless both reservoirs still hold every value (then b is re-binned on a's edges, exactly).
  */

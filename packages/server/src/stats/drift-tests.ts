@@ -1,11 +1,12 @@
 /**
  * Two-sample drift statistics with SciPy 1.10 semantics (and Evidently's definitions where SciPy has no
- * function): Kolmogorov-Smirnov, chi-square goodness of fit, the two-proportion z-test, PSI,
+ * function): Kolmogorov-Smirnov (exact-n and, for effective sizes, asymptotic), the chi-square test of
+ * homogeneity, the two-proportion z-test, PSI,
  * Jensen-Shannon, Wasserstein and Hellinger. Pure: inputs are samples, weighted samples or aligned
  * counts, never profiles (monitoring/drift.ts maps profiles onto these). Formulas are in docs/monitoring.md.
  */
 import { invalidArgument } from '@slipway/contracts';
-import { chiSquareSf, kolmogorovSmirnovSf, normalSf } from './distributions.js';
+import { chiSquareSf, kolmogorovSf, kolmogorovSmirnovSf, normalSf } from './distributions.js';
 import { pairwiseSum, type Numbers } from './regression-metrics.js';
 
 /** A test statistic with its two-sided p-value. */
@@ -68,6 +69,39 @@ export function ks2Sample(a: Numbers, b: Numbers): TestResult {
   return { statistic, pValue: kolmogorovSmirnovSf(en, statistic) };
 }
 
+/**
+ * Asymptotic two-sided KS p-value for samples worth `nReference` and `nCurrent` independent draws (they
+ * may be fractional effective sizes): with en = n·m/(n+m), p = kstwobign.sf((√en + 0.12 + 0.11/√en)·D),
+ * Stephens' small-sample correction of Kolmogorov's limit (Press et al., Numerical Recipes §14.3).
+ */
+export function ksAsymptoticPValue(statistic: number, nReference: number, nCurrent: number): number {
+  for (const [field, n] of [
+    ['nReference', nReference],
+    ['nCurrent', nCurrent],
+  ] as const) {
+    if (!(n > 0) || !Number.isFinite(n)) throw invalidArgument(field, `${field} must be > 0, got ${n}`);
+  }
+  if (!(statistic >= 0 && statistic <= 1)) {
+    throw invalidArgument('statistic', `a KS statistic is in [0, 1], got ${statistic}`);
+  }
+  const root = Math.sqrt((nReference * nCurrent) / (nReference + nCurrent));
+  return Math.min(1, kolmogorovSf((root + 0.12 + 0.11 / root) * statistic));
+}
+
+/**
+ * KS test of two samples whose values are not independent draws: D as ks2Sample, the p-value from
+ * ksAsymptoticPValue with the given effective sizes instead of the sample sizes.
+ */
+export function ks2SampleEffective(
+  a: Numbers,
+  b: Numbers,
+  effectiveA: number,
+  effectiveB: number,
+): TestResult {
+  const statistic = ksStatistic(sortedCopy(a, 'reference'), sortedCopy(b, 'current'));
+  return { statistic, pValue: ksAsymptoticPValue(statistic, effectiveA, effectiveB) };
+}
+
 /** Checks that counts are finite and non-negative and that the two arrays align. */
 function checkCounts(reference: Numbers, current: Numbers): void {
   if (reference.length !== current.length) {
@@ -97,32 +131,42 @@ function total(values: Numbers, field: string): number {
 }
 
 /**
- * Chi-square goodness of fit of the current counts against the reference proportions, as
- * scipy.stats.chisquare(f_obs=current, f_exp=reference / Σreference · Σcurrent), df = categories - 1.
- * A category absent from the reference but present now has expected count 0: statistic +Infinity,
- * p-value 0, as in SciPy. One category only: statistic 0, p-value 1.
+ * Pearson's chi-square test of homogeneity on the 2×K table [reference; current], as
+ * scipy.stats.chi2_contingency(table, correction=False): expected e_ij = row_i · col_j / total,
+ * χ² = Σ (o_ij − e_ij)² / e_ij, df = K' − 1 over the K' categories present on either side. Counts need
+ * not be integers (monitoring scales them to effective sizes). A category seen on one side only adds a
+ * finite term, unlike a goodness-of-fit test against the reference, whose expected count there is 0.
+ * One category present: statistic 0, p-value 1.
  */
-export function chiSquareTest(reference: Numbers, current: Numbers): TestResult {
+export function chiSquareContingency(reference: Numbers, current: Numbers): TestResult {
   checkCounts(reference, current);
   const refTotal = total(reference, 'reference');
   const curTotal = total(current, 'current');
-  const terms = new Float64Array(reference.length);
-  for (let i = 0; i < terms.length; i++) {
-    const expected = (reference[i]! / refTotal) * curTotal;
-    const diff = current[i]! - expected;
-    terms[i] = expected === 0 ? (diff === 0 ? NaN : Infinity) : (diff * diff) / expected;
+  const grand = refTotal + curTotal;
+  const terms: number[] = [];
+  let categories = 0;
+  for (let i = 0; i < reference.length; i++) {
+    const column = reference[i]! + current[i]!;
+    // SciPy refuses a table with an all-zero column (0/0 expected); such a category carries no information.
+    if (column === 0) continue;
+    categories++;
+    for (const [observed, rowTotal] of [
+      [reference[i]!, refTotal],
+      [current[i]!, curTotal],
+    ] as const) {
+      const expected = (rowTotal * column) / grand;
+      terms.push(((observed - expected) * (observed - expected)) / expected);
+    }
   }
-  // SciPy's 0/0 for a category empty on both sides is NaN; such a category carries no information, so drop it.
-  const kept = terms.filter((t) => !Number.isNaN(t));
-  if (kept.length <= 1) return { statistic: 0, pValue: 1 };
-  const statistic = pairwiseSum(kept);
-  return { statistic, pValue: statistic === Infinity ? 0 : chiSquareSf(statistic, kept.length - 1) };
+  if (categories <= 1) return { statistic: 0, pValue: 1 };
+  const statistic = pairwiseSum(terms);
+  return { statistic, pValue: chiSquareSf(statistic, categories - 1) };
 }
 
 /**
  * Two-proportion z-test (pooled variance), Evidently's `z_stat`: z = (p1 - p2) / sqrt(P(1-P)(1/n1 + 1/n2))
  * with P the pooled share; two-sided p-value 2·norm.sf(|z|). Both samples all-success or all-failure:
- * z = 0, p-value 1.
+ * z = 0, p-value 1. Totals and successes may be fractional (effective sizes), as long as 0 <= k <= n.
  */
 export function twoProportionZTest(
   referenceSuccesses: number,
@@ -134,10 +178,10 @@ export function twoProportionZTest(
     ['reference', referenceTotal, referenceSuccesses],
     ['current', currentTotal, currentSuccesses],
   ] as const) {
-    if (!Number.isInteger(n) || n < 1)
-      throw invalidArgument(field, `${field} total must be a positive integer`);
-    if (!Number.isInteger(k) || k < 0 || k > n) {
-      throw invalidArgument(field, `${field} successes must be an integer in [0, ${n}], got ${k}`);
+    if (!(n > 0) || !Number.isFinite(n))
+      throw invalidArgument(field, `${field} total must be a positive number, got ${n}`);
+    if (!(k >= 0 && k <= n)) {
+      throw invalidArgument(field, `${field} successes must be in [0, ${n}], got ${k}`);
     }
   }
   const p1 = referenceSuccesses / referenceTotal;

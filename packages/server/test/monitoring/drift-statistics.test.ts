@@ -5,8 +5,26 @@ import { driftStatistics } from '../../src/monitoring/drift-statistics.js';
 import { profileColumns, profileWithEdges } from '../../src/monitoring/profile.js';
 
 const range = (from: number, n: number): number[] => Array.from({ length: n }, (_, i) => from + i);
-const repeat = (counts: Record<string, number>): string[] =>
-  Object.entries(counts).flatMap(([k, n]) => Array<string>(n).fill(k));
+// Sorted values and blocks of one category look autocorrelated (neighbours alike), which the default
+// policy discounts; these fixtures are about the statistics, so their rows come in a scrambled order
+// (lag-1 autocorrelation below 0) and the default policy keeps every test's exact p-value.
+/** from … from + n − 1 in the order from + (13·i mod n), a permutation for n = 20 (rho = −0.40). */
+const scrambled = (from: number, n: number): number[] =>
+  Array.from({ length: n }, (_, i) => from + ((i * 13) % n));
+/** The categories in turn (a, b, c, a, b, …), each until its count is used up. */
+function repeat(counts: Record<string, number>): string[] {
+  const left = new Map(Object.entries(counts));
+  const out: string[] = [];
+  while ([...left.values()].some((n) => n > 0)) {
+    for (const [k, n] of left) {
+      if (n > 0) {
+        out.push(k);
+        left.set(k, n - 1);
+      }
+    }
+  }
+  return out;
+}
 
 /** The statistic about `column` (undefined: the dataset statistic). */
 function about(stats: MonitorStatistic[], column?: string): MonitorStatistic {
@@ -18,8 +36,8 @@ function about(stats: MonitorStatistic[], column?: string): MonitorStatistic {
 // 20 reference values per column; 4 quantile bins of 0..19 have edges [0, 4.75, 9.5, 14.25, 19].
 const reference = profileColumns(
   {
-    shifted: range(0, 20),
-    same: range(0, 20),
+    shifted: scrambled(0, 20),
+    same: scrambled(0, 20),
     k: repeat({ a: 10, b: 6, c: 4 }),
     moved: repeat({ a: 10, b: 6, c: 4 }),
     label: repeat({ yes: 12, no: 8 }),
@@ -28,8 +46,8 @@ const reference = profileColumns(
 );
 const current = profileWithEdges(
   {
-    shifted: range(100, 20),
-    same: range(0, 20).reverse(),
+    shifted: scrambled(100, 20),
+    same: scrambled(0, 20).reverse(),
     k: repeat({ c: 4, b: 6, a: 10 }),
     moved: repeat({ a: 2, b: 6, c: 12 }),
     label: repeat({ yes: 12, no: 8 }),
@@ -66,6 +84,7 @@ describe('driftStatistics', () => {
         kind: 'p_value',
         pValue: expected.pValue,
         exact: true,
+        autocorrelation: expected.autocorrelation,
         histogram: {
           edges: [0, 4.75, 9.5, 14.25, 19],
           reference: [0, 5, 5, 5, 5, 0],
@@ -74,6 +93,7 @@ describe('driftStatistics', () => {
       },
     });
     expect(expected.pValue).toBeLessThan(1e-6);
+    expect(expected.autocorrelation?.reference).toMatchObject({ pairs: 19, size: 20, adjusted: false });
   });
 
   it('an unshifted numeric column does not drift', () => {
@@ -96,6 +116,10 @@ describe('driftStatistics', () => {
         kind: 'p_value',
         pValue: 1,
         exact: true,
+        autocorrelation: {
+          reference: expect.objectContaining({ pairs: 19, effectiveSize: 20, adjusted: false }) as unknown,
+          current: expect.objectContaining({ pairs: 19, effectiveSize: 20, adjusted: false }) as unknown,
+        },
         categories: [
           { value: 'a', reference: 10, current: 10 },
           { value: 'b', reference: 6, current: 6 },
@@ -105,12 +129,12 @@ describe('driftStatistics', () => {
         currentOther: 0,
       },
     });
-    // Expected counts 10, 6, 4 against 2, 6, 12: χ² = 64/10 + 0 + 64/4 = 22.4; with 2 degrees of
-    // freedom p = exp(−χ²/2).
+    // Table [10, 6, 4; 2, 6, 12], rows of 20: expected 6, 6, 8 in both rows, so
+    // χ² = 2·(16/6 + 0 + 16/8) = 28/3; with 2 degrees of freedom p = exp(−χ²/2).
     const moved = about(stats, 'moved');
     expect(moved.flagged).toBe(true);
-    expect(moved.value).toBeCloseTo(22.4, 12);
-    expect(Math.abs((moved.details?.pValue as number) / Math.exp(-11.2) - 1)).toBeLessThan(1e-9);
+    expect(moved.value).toBeCloseTo(28 / 3, 12);
+    expect(Math.abs((moved.details?.pValue as number) / Math.exp(-14 / 3) - 1)).toBeLessThan(1e-9);
     expect(moved.details?.categories).toEqual([
       { value: 'c', reference: 4, current: 12 },
       { value: 'a', reference: 10, current: 2 },
@@ -132,6 +156,41 @@ describe('driftStatistics', () => {
       threshold: 0.4,
       flagged: true,
     });
+  });
+});
+
+describe('driftStatistics and autocorrelation', () => {
+  // A steady trend is the extreme case: every neighbour is alike, so 20 sorted values are worth about
+  // 1.5 independent draws and even a jump to 100…119 is no evidence; `ignore` restores the exact test.
+  const trend = profileColumns({ x: range(0, 20) }, { bins: 4 });
+  const later = profileWithEdges({ x: range(100, 20) }, trend);
+
+  it('reports rho and the effective sizes in the details, and discounts neighbours that are alike', () => {
+    const s = about(driftStatistics(trend, later), 'x');
+    const { reference } = s.details?.autocorrelation as { reference: Record<string, unknown> };
+    expect(reference).toMatchObject({ pairs: 19, size: 20, adjusted: true });
+    // Lag-1 autocorrelation of 0, 1, …, 19: Σ (t − 9.5)(t + 1 − 9.5) over Σ (t − 9.5)² = 0.85.
+    expect(reference.rho).toBeCloseTo(0.85, 12);
+    expect(reference.effectiveSize).toBeCloseTo((20 * 0.15) / 1.85, 10);
+    expect(s).toMatchObject({ name: 'ks', value: 1, flagged: false });
+  });
+
+  it('tests rows as independent draws with autocorrelation ignore, per monitor or per column', () => {
+    const ignored = about(driftStatistics(trend, later, { autocorrelation: 'ignore' }), 'x');
+    expect(ignored).toMatchObject({ name: 'ks', value: 1, flagged: true });
+    expect(ignored.details).not.toHaveProperty('autocorrelation');
+    const perColumn = driftStatistics(trend, later, { perColumn: { x: { autocorrelation: 'ignore' } } });
+    expect(about(perColumn, 'x').flagged).toBe(true);
+    const back = driftStatistics(trend, later, {
+      autocorrelation: 'ignore',
+      perColumn: { x: { autocorrelation: 'adjust' } },
+    });
+    expect(about(back, 'x').flagged).toBe(false);
+  });
+
+  it('refuses an unknown mode, naming the field', () => {
+    const bad = { autocorrelation: 'never' as 'ignore' };
+    expect(() => driftStatistics(trend, later, bad)).toThrow(/autocorrelation must be one of adjust, ignore/);
   });
 });
 
@@ -165,7 +224,7 @@ describe('driftStatistics settings', () => {
   });
 
   it('lists columns it cannot compare as skipped, without a statistic', () => {
-    const partial = profileWithEdges({ shifted: range(100, 2), same: [null, null] }, reference);
+    const partial = profileWithEdges({ shifted: [101, 100], same: [null, null] }, reference);
     const stats = driftStatistics(reference, partial, { columns: ['shifted', 'same', 'k'] });
     expect(stats.map((s) => s.column)).toEqual(['shifted', undefined]);
     expect(about(stats)).toMatchObject({

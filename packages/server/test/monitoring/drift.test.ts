@@ -32,6 +32,33 @@ interface ProfileFixture {
     jensenShannon: number;
   };
   binary: { reference: boolean[]; current: boolean[]; zTest: { statistic: number; pValue: number } };
+  autocorrelated: {
+    numeric: {
+      reference: number[];
+      current: number[];
+      independent: number[];
+      ks: AutocorrelatedKs;
+      ksIndependentCurrent: AutocorrelatedKs;
+    };
+    categorical: {
+      reference: string[];
+      current: string[];
+      rhoReference: number;
+      rhoCurrent: number;
+      effectiveReference: number;
+      effectiveCurrent: number;
+      chiSquare: { statistic: number; pValue: number };
+    };
+  };
+}
+
+interface AutocorrelatedKs {
+  rhoReference: number;
+  rhoCurrent: number;
+  effectiveReference: number;
+  effectiveCurrent: number;
+  statistic: number;
+  pValue: number;
 }
 
 const P = (
@@ -71,6 +98,12 @@ describe('column drift from profiles against SciPy on the raw data', () => {
     expect(r.statistic).toBe(c.ks.statistic);
     expectClose(r.pValue, c.ks.pValue, 'KS p-value');
     expect(r.drifted).toBe(c.ks.pValue < 0.05);
+    // Independent draws: rho is not significantly positive, so the exact-n p-value stands.
+    expect([r.autocorrelation?.reference.adjusted, r.autocorrelation?.current.adjusted]).toEqual([
+      false,
+      false,
+    ]);
+    expect(r.autocorrelation?.reference.effectiveSize).toBe(600);
   });
 
   it('numeric Wasserstein normalized by the reference std, exact from complete reservoirs', () => {
@@ -110,9 +143,16 @@ describe('column drift from profiles against SciPy on the raw data', () => {
     expectClose(r.pValue, c.zTest.pValue, 'z-test p-value');
   });
 
-  it('flags a category never seen in the reference with chi-square', () => {
-    const r = drift('k', ['a', 'b', 'a', 'b'], ['a', 'b', 'c']);
-    expect(r).toMatchObject({ method: 'chi_square', statistic: Infinity, pValue: 0, drifted: true });
+  it('counts a category never seen in the reference as a finite contingency term, not infinity', () => {
+    const seen = drift('k', ['a', 'b', 'a', 'b'], ['a', 'b', 'c']);
+    expect(seen).toMatchObject({ method: 'chi_square', drifted: false });
+    expect(Number.isFinite(seen.statistic)).toBe(true);
+    const many = drift(
+      'k',
+      ['a', 'b', 'a', 'b', 'a', 'b', 'a', 'b'],
+      ['c', 'a', 'c', 'b', 'c', 'c', 'a', 'c'],
+    );
+    expect(many).toMatchObject({ method: 'chi_square', drifted: true });
   });
 
   it('PSI and Hellinger on numeric columns use the reference bins, aligned or re-binned alike', () => {
@@ -138,6 +178,105 @@ describe('column drift from profiles against SciPy on the raw data', () => {
       const fromWhole = columnDrift('x', ref.columns.x!, whole.columns.x!, { method });
       expect(fromDays.statistic).toBe(fromWhole.statistic);
     }
+  });
+});
+
+describe('autocorrelation: effective sample sizes against NumPy/SciPy', () => {
+  const A = P.autocorrelated;
+
+  it('KS on two AR(1) series uses n(1 − rho)/(1 + rho) per side and the asymptotic p-value', () => {
+    const k = A.numeric.ks;
+    const r = drift('x', A.numeric.reference, A.numeric.current);
+    expect(r).toMatchObject({ method: 'ks', statistic: k.statistic, exact: true });
+    expectClose(r.pValue, k.pValue, 'KS p-value');
+    const { reference, current } = r.autocorrelation!;
+    expectClose(reference.rho, k.rhoReference, 'reference rho', 1e-12);
+    expectClose(current.rho, k.rhoCurrent, 'current rho', 1e-12);
+    expectClose(reference.effectiveSize, k.effectiveReference, 'reference n_eff', 1e-12);
+    expectClose(current.effectiveSize, k.effectiveCurrent, 'current n_eff', 1e-12);
+    expect([reference.adjusted, reference.pairs, reference.size]).toEqual([true, 699, 700]);
+    // The same D on independent draws would be overwhelming; on these series it is not.
+    const ignored = drift('x', A.numeric.reference, A.numeric.current, { autocorrelation: 'ignore' });
+    expect(ignored.statistic).toBe(k.statistic);
+    expect(ignored.pValue!).toBeLessThan(r.pValue! / 1000);
+    expect(ignored).not.toHaveProperty('autocorrelation');
+  });
+
+  it('adjusts only the autocorrelated side', () => {
+    const k = A.numeric.ksIndependentCurrent;
+    const r = drift('x', A.numeric.reference, A.numeric.independent);
+    expect(r.autocorrelation?.current).toMatchObject({ adjusted: false, effectiveSize: 500 });
+    expect(k.effectiveCurrent).toBe(500);
+    expectClose(r.autocorrelation?.reference.effectiveSize, k.effectiveReference, 'reference n_eff', 1e-12);
+    expectClose(r.pValue, k.pValue, 'KS p-value');
+  });
+
+  it('chi-square on two Markov chains scales each side’s counts to its effective size', () => {
+    const c = A.categorical;
+    const r = drift('k', c.reference, c.current);
+    expect(r.method).toBe('chi_square');
+    expectClose(r.autocorrelation?.reference.rho, c.rhoReference, 'reference rho', 1e-12);
+    expectClose(r.autocorrelation?.current.rho, c.rhoCurrent, 'current rho', 1e-12);
+    expectClose(r.autocorrelation?.reference.effectiveSize, c.effectiveReference, 'reference n_eff', 1e-12);
+    expectClose(r.autocorrelation?.current.effectiveSize, c.effectiveCurrent, 'current n_eff', 1e-12);
+    expectClose(r.statistic, c.chiSquare.statistic, 'chi-square');
+    expectClose(r.pValue, c.chiSquare.pValue, 'chi-square p-value');
+  });
+
+  it('scales the z-test the same way, where z² equals the 2×2 chi-square', () => {
+    const ref = A.categorical.reference.map((k) => k === 'a');
+    const cur = A.categorical.current.map((k) => k === 'a');
+    const z = drift('b', ref, cur);
+    const chi = drift('b', ref, cur, { method: 'chi_square' });
+    expect(z.method).toBe('z_test');
+    expect(z.autocorrelation?.reference.adjusted).toBe(true);
+    expectClose(z.statistic * z.statistic, chi.statistic, 'z² vs χ²', 1e-9);
+    expectClose(z.pValue, chi.pValue!, 'p-values', 1e-9);
+  });
+
+  it('keeps the same rho from merged daily profiles, up to the pairs dropped at the boundaries', () => {
+    const ref = profileColumns({ x: A.numeric.reference });
+    const days = [0, 100, 250, 400].map((from, i, all) =>
+      profileWithEdges({ x: A.numeric.current.slice(from, all[i + 1]) }, ref),
+    );
+    const merged = days.reduce((a, b) => mergeProfiles(a, b));
+    const r = columnDrift('x', ref.columns.x!, merged.columns.x!);
+    expect(r.autocorrelation?.current.pairs).toBe(649 - 3);
+    expect(Math.abs(r.autocorrelation!.current.rho - A.numeric.ks.rhoCurrent)).toBeLessThan(0.01);
+    expect(r.statistic).toBe(A.numeric.ks.statistic);
+  });
+
+  it('treats a profile stored without lag sums as independent', () => {
+    const [ref, cur] = pair('x', A.numeric.reference, A.numeric.current);
+    for (const p of [ref, cur]) delete (p.columns.x as { lag?: unknown }).lag;
+    const r = columnDrift('x', ref.columns.x!, cur.columns.x!);
+    expect(r.autocorrelation?.reference).toEqual({
+      rho: 0,
+      pairs: 0,
+      size: 700,
+      effectiveSize: 700,
+      adjusted: false,
+    });
+    expect(r.pValue).toBe(
+      columnDrift('x', ref.columns.x!, cur.columns.x!, { autocorrelation: 'ignore' }).pValue,
+    );
+  });
+
+  it('refuses an unknown mode, naming the field', () => {
+    const [ref, cur] = pair('x', A.numeric.reference, A.numeric.current);
+    const field = (f: () => unknown): unknown => {
+      try {
+        f();
+      } catch (e) {
+        return (e as SlipwayError).details.field;
+      }
+      return undefined;
+    };
+    const bad = 'sometimes' as 'adjust';
+    expect(field(() => columnDrift('x', ref.columns.x!, cur.columns.x!, { autocorrelation: bad }))).toBe(
+      'perColumn.x.autocorrelation',
+    );
+    expect(field(() => datasetDrift(ref, cur, { autocorrelation: bad }))).toBe('autocorrelation');
   });
 });
 
@@ -202,7 +341,12 @@ describe('datasetDrift', () => {
     label: P.categorical.reference.slice(0, 600),
   });
   const cur = profileWithEdges(
-    { shifted: c.current, same: c.reference.slice(0, 400), label: P.categorical.current.slice(0, 400) },
+    {
+      shifted: c.current,
+      same: c.reference.slice(0, 400),
+      // Every 'a' becomes 'd': a clear shift of the shares.
+      label: P.categorical.current.slice(0, 400).map((k) => (k === 'a' ? 'd' : k)),
+    },
     ref,
   );
 

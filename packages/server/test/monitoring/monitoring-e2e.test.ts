@@ -95,6 +95,13 @@ describe('a monitor over an endpoint', () => {
     // Reference [-1, 1) against [2, 4): no value in common, so the KS distance is 1.
     expect(ks['b']?.value).toBe(1);
     expect(ks['b']?.details).toHaveProperty('pValue');
+    // The strided reference rows are not autocorrelated, so no effective size is used for them. The
+    // window's rows come in the log's order (one request's rows share a timestamp, then go by id),
+    // so the current side's rho is whatever that order gives; only its pairs are fixed.
+    expect(ks['b']?.details?.['autocorrelation']).toMatchObject({
+      reference: { pairs: ROWS - 1, size: ROWS, effectiveSize: ROWS, adjusted: false },
+      current: { pairs: ROWS - 1, size: ROWS },
+    });
     const outOfRange = run.statistics.find((s) => s.name === 'out_of_range_share' && s.column === 'b');
     expect(outOfRange).toMatchObject({ value: 1, flagged: true });
     expect(run.statistics.find((s) => s.name === 'error_rate')).toMatchObject({ value: 0, flagged: false });
@@ -179,6 +186,12 @@ describe('a monitor over an endpoint', () => {
       [{ ...base, checks: { vibes: {} } }, 400, 'checks.vibes'],
       [{ ...base, window: { kind: 'rolling', durationMs: 5 } }, 400, 'window.durationMs'],
       [{ ...base, schedule: { intervalMs: 10 } }, 400, 'schedule.intervalMs'],
+      [{ ...base, checks: { drift: { autocorrelation: 'sometimes' } } }, 400, 'checks.drift.autocorrelation'],
+      [
+        { ...base, checks: { drift: { perColumn: { a: { autocorrelation: 1 } } } } },
+        400,
+        'checks.drift.perColumn.a.autocorrelation',
+      ],
     ];
     for (const [body, status, field] of cases) {
       const reply = await api('POST', '/monitors', body);
@@ -222,5 +235,22 @@ describe('a monitor over an endpoint', () => {
     // Live `b` is shifted by +3, so a > b never holds: every live label is 0, against half in the reference.
     expect(drift['label']).toMatchObject({ flagged: true });
     expect(drift['a']).toMatchObject({ flagged: false });
+  });
+
+  it('passes the monitor’s autocorrelation setting to the drift check', async () => {
+    const created = await api('POST', '/monitors', {
+      name: 'fraud-independent',
+      endpoint: 'fraud',
+      reference: { model: 'fraud', version: '1' },
+      checks: { drift: { columns: ['a'], autocorrelation: 'ignore' } },
+      window: { kind: 'rolling', durationMs: 3_600_000 },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect((created.body['monitor'] as Monitor).checks.drift?.autocorrelation).toBe('ignore');
+    const run = (await api('POST', '/monitors/fraud-independent/run')).body['run'] as MonitorRun;
+    expect(run.state, JSON.stringify(run.error)).toBe('succeeded');
+    const a = run.statistics.find((s) => s.column === 'a');
+    expect(a?.name).toBe('ks');
+    expect(a?.details).not.toHaveProperty('autocorrelation');
   });
 });

@@ -74,7 +74,11 @@ describe('profileColumns', () => {
       topN: 100,
       categories: { a: 2, b: 1, c: 1 },
       otherCount: 0,
+      // a→b and b→a; the pairs around the null are skipped.
+      lag: { pairs: 2, same: 0 },
     });
+    // 1.5, null, -2, Infinity, 4: no two present values are neighbours.
+    expect(x.lag).toMatchObject({ pairs: 0, sumProduct: 0 });
     expect(categorical(p, 'ok').categories).toEqual({ true: 3, false: 1 });
     expect(categorical(p, 'ok').missing).toBe(1);
   });
@@ -166,7 +170,41 @@ describe('mergeProfiles', () => {
     expect(merged.rowCount).toBe(20_000);
     expect([m.count, m.missing, m.min, m.max]).toEqual([w.count, w.missing, w.min, w.max]);
     expect(m.histogram).toEqual(w.histogram);
-    expect(merged.columns.label).toEqual(whole.columns.label);
+    // Lag sums add, except for the one pair across the boundary (rows 6,999 and 7,000).
+    const { lag, ...label } = categorical(merged, 'label');
+    const { lag: wholeLag, ...wholeLabel } = categorical(whole, 'label');
+    expect(label).toEqual(wholeLabel);
+    const boundarySame = labels[6_999] === labels[7_000] ? 1 : 0;
+    expect(lag).toEqual({ pairs: wholeLag!.pairs - 1, same: wholeLag!.same - boundarySame });
+    expect(m.lag!.pairs).toBe(w.lag!.pairs - 1);
+  });
+
+  it('re-centres numeric lag sums on the merged mean, equal to the one-pass sums without the boundary pair', () => {
+    const m = numeric(merged, 'v').lag!;
+    const w = numeric(whole, 'v').lag!;
+    expect(m.center).toBe(numeric(merged, 'v').mean);
+    const c = m.center;
+    const [x, y] = [values[6_999]! - c, values[7_000]! - c];
+    // Re-centre the one-pass sums on the merged mean (x − c = (x − w.center) + (w.center − c)).
+    const d = w.center - c;
+    const whole2 = {
+      sumX: w.sumX + w.pairs * d,
+      sumNext: w.sumNext + w.pairs * d,
+      sumProduct: w.sumProduct + d * (w.sumX + w.sumNext) + w.pairs * d * d,
+    };
+    expect(Math.abs(m.sumX - (whole2.sumX - x))).toBeLessThan(1e-9);
+    expect(Math.abs(m.sumNext - (whole2.sumNext - y))).toBeLessThan(1e-9);
+    expect(Math.abs(m.sumProduct - (whole2.sumProduct - x * y))).toBeLessThan(1e-9);
+  });
+
+  it('reads profiles stored before lag sums existed, and merges them without any', () => {
+    const old = JSON.parse(JSON.stringify(first)) as DataProfile;
+    delete numeric(old, 'v').lag;
+    delete categorical(old, 'label').lag;
+    const both = mergeProfiles(old, second);
+    expect(numeric(both, 'v')).not.toHaveProperty('lag');
+    expect(categorical(both, 'label')).not.toHaveProperty('lag');
+    expect(numeric(both, 'v').count).toBe(20_000);
   });
 
   it("combines mean and variance by Chan's formula, equal to the one-pass values up to rounding", () => {

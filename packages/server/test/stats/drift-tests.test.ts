@@ -13,10 +13,12 @@ import {
   smirnovSf,
 } from '../../src/stats/distributions.js';
 import {
-  chiSquareTest,
+  chiSquareContingency,
   hellingerDistance,
   jensenShannonDistance,
   ks2Sample,
+  ks2SampleEffective,
+  ksAsymptoticPValue,
   normalizedWasserstein,
   populationStabilityIndex,
   PSI_EMPTY_BIN_SHARE,
@@ -36,10 +38,14 @@ interface Fixture {
   chi2: { x: number; df: number; sf: number }[];
   gammaincc: { a: number; x: number; q: number }[];
   normal: { z: number; sf: number; cdf: number }[];
-  chisquare: (Named & {
-    reference: number[];
-    current: number[];
-    statistic: number | 'Infinity';
+  contingency: (Named & { reference: number[]; current: number[]; statistic: number; pValue: number })[];
+  ksAsymptotic: { statistic: number; n: number; m: number; pValue: number }[];
+  ksEffective: (Named & {
+    a: number[];
+    b: number[];
+    effectiveA: number;
+    effectiveB: number;
+    statistic: number;
     pValue: number;
   })[];
   zTest: (Named & { k1: number; n1: number; k2: number; n2: number; statistic: number; pValue: number })[];
@@ -84,7 +90,7 @@ function std(values: number[]): number {
 
 describe('special functions against SciPy', () => {
   it('records the SciPy version the fixture came from', () => {
-    expect(F.versions).toEqual({ scipy: '1.10.1', numpy: '1.24.2' });
+    expect(F.versions).toEqual({ scipy: '1.17.1', numpy: '2.4.6' });
   });
 
   it('kstwo.sf over every branch of Simard & L’Ecuyer’s selection', () => {
@@ -135,22 +141,53 @@ describe('ks2Sample against scipy.stats.ks_2samp(method="asymp")', () => {
   });
 });
 
-describe('chiSquareTest against scipy.stats.chisquare', () => {
-  it.each(F.chisquare)('$name', (c) => {
-    const r = chiSquareTest(c.reference, c.current);
-    expectClose(r.statistic, c.statistic === 'Infinity' ? Infinity : c.statistic, `${c.name} statistic`);
+describe('ksAsymptoticPValue and ks2SampleEffective against kstwobign.sf with Stephens’ correction', () => {
+  it('matches SciPy over fractional effective sizes', () => {
+    for (const c of F.ksAsymptotic) {
+      expectClose(ksAsymptoticPValue(c.statistic, c.n, c.m), c.pValue, `D=${c.statistic} n=${c.n} m=${c.m}`);
+    }
+  });
+
+  it.each(F.ksEffective)('$name', (c) => {
+    const r = ks2SampleEffective(c.a, c.b, c.effectiveA, c.effectiveB);
+    expect(r.statistic).toBe(c.statistic);
     expectClose(r.pValue, c.pValue, `${c.name} p-value`);
   });
 
+  it('is less sure of the same D with fewer effective draws', () => {
+    expect(ksAsymptoticPValue(0.3, 688, 720)).toBeLessThan(1e-20);
+    expect(ksAsymptoticPValue(0.3, 11.4, 20.9)).toBeGreaterThan(0.3);
+  });
+
+  it('rejects sizes that are not positive and statistics outside [0, 1]', () => {
+    expect(() => ksAsymptoticPValue(0.1, 0, 5)).toThrow(/nReference must be > 0/);
+    expect(() => ksAsymptoticPValue(0.1, 5, NaN)).toThrow(/nCurrent/);
+    expect(() => ksAsymptoticPValue(1.5, 5, 5)).toThrow(/statistic/);
+  });
+});
+
+describe('chiSquareContingency against scipy.stats.chi2_contingency(correction=False)', () => {
+  it.each(F.contingency)('$name', (c) => {
+    const r = chiSquareContingency(c.reference, c.current);
+    expectClose(r.statistic, c.statistic, `${c.name} statistic`);
+    expectClose(r.pValue, c.pValue, `${c.name} p-value`);
+  });
+
+  it('stays finite for a category seen on one side only, and symmetric in its two rows', () => {
+    const r = chiSquareContingency([40, 60, 0], [30, 50, 5]);
+    expect(Number.isFinite(r.statistic)).toBe(true);
+    expect(chiSquareContingency([30, 50, 5], [40, 60, 0])).toEqual(r);
+  });
+
   it('drops categories empty on both sides and treats one category as no evidence', () => {
-    expect(chiSquareTest([10, 0, 30], [5, 0, 15])).toEqual(chiSquareTest([10, 30], [5, 15]));
-    expect(chiSquareTest([10], [4])).toEqual({ statistic: 0, pValue: 1 });
+    expect(chiSquareContingency([10, 0, 30], [5, 0, 15])).toEqual(chiSquareContingency([10, 30], [5, 15]));
+    expect(chiSquareContingency([10], [4])).toEqual({ statistic: 0, pValue: 1 });
   });
 
   it('rejects misaligned or negative counts', () => {
-    expect(() => chiSquareTest([1, 2], [1])).toThrow(/differ in length/);
-    expect(() => chiSquareTest([1, -2], [1, 1])).toThrow(/>= 0/);
-    expect(() => chiSquareTest([0, 0], [1, 1])).toThrow(/reference counts sum to zero/);
+    expect(() => chiSquareContingency([1, 2], [1])).toThrow(/differ in length/);
+    expect(() => chiSquareContingency([1, -2], [1, 1])).toThrow(/>= 0/);
+    expect(() => chiSquareContingency([0, 0], [1, 1])).toThrow(/reference counts sum to zero/);
   });
 });
 
@@ -164,6 +201,14 @@ describe('twoProportionZTest (Evidently z_stat, two-sided via norm.sf)', () => {
   it('gives no evidence when both samples are constant and the same', () => {
     expect(twoProportionZTest(0, 10, 0, 20)).toEqual({ statistic: 0, pValue: 1 });
     expect(() => twoProportionZTest(11, 10, 0, 20)).toThrow(/successes/);
+    expect(() => twoProportionZTest(1, 0, 0, 20)).toThrow(/reference total must be a positive number/);
+  });
+
+  it('takes fractional effective sizes, and then equals the 2×2 contingency chi-square (z² = χ²)', () => {
+    const z = twoProportionZTest(30 * 0.4, 100 * 0.4, 55 * 0.3, 120 * 0.3);
+    const chi = chiSquareContingency([12, 28], [16.5, 19.5]);
+    expectClose(z.statistic * z.statistic, chi.statistic, 'z² vs χ²', 1e-12);
+    expectClose(z.pValue, chi.pValue, 'p-values', 1e-9);
   });
 });
 
