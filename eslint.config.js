@@ -1,5 +1,6 @@
 // One lint config for every package. Dependency direction is enforced with no-restricted-imports.
 import js from '@eslint/js';
+import reactHooks from 'eslint-plugin-react-hooks';
 import tseslint from 'typescript-eslint';
 
 const stageFolders = [
@@ -20,7 +21,9 @@ function forbid(folders) {
 }
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'coverage/**', 'bench/results/**'] },
+  {
+    ignores: ['**/dist/**', '**/node_modules/**', 'coverage/**', 'bench/results/**', '**/test-artifacts/**'],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -53,6 +56,18 @@ export default tseslint.config(
   {
     files: ['packages/sdk/src/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: ['@slipway/server', '**/server/src/**'] }] },
+  },
+  {
+    // The web UI: React hooks rules, and only the SDK and contracts to reach the server.
+    files: ['packages/ui/**/*.{ts,tsx}'],
+    plugins: { 'react-hooks': reactHooks },
+    rules: {
+      ...reactHooks.configs.recommended.rules,
+      'no-restricted-imports': [
+        'error',
+        { patterns: ['@slipway/server', '**/server/src/**', '**/server/dist/**', 'node:*'] },
+      ],
+    },
   },
   {
     files: ['bench/**/*.js', 'compat/**/*.js', '.ci/**/*.js'],

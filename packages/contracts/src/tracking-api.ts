@@ -9,11 +9,14 @@
 import Type, { type Static, type TSchema } from 'typebox';
 import { ERROR_CODES } from './errors.js';
 import {
+  METRIC_AXES,
   RUN_STATUSES,
   VIEW_TYPES,
   decodeWireNumber,
   encodeWireNumber,
   type Metric,
+  type MetricBuckets,
+  type MetricSample,
   type Run,
 } from './tracking.js';
 
@@ -313,6 +316,24 @@ export const MetricHistoryQuerySchema = Type.Object(
 /** Query of `GET /runs/:runId/metrics/:key/history`. */
 export type MetricHistoryQuery = Static<typeof MetricHistoryQuerySchema>;
 
+/** Most buckets one request may ask for (a chart several screens wide still fits). */
+export const MAX_METRIC_BUCKETS = 10_000;
+
+/** Query of `GET /runs/:runId/metrics/:key/buckets`. */
+export const MetricBucketsQuerySchema = Type.Object(
+  {
+    buckets: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: MAX_METRIC_BUCKETS, description: 'Defaults to 1000.' }),
+    ),
+    axis: Type.Optional(Type.Enum(METRIC_AXES, { description: 'step (default) or time.' })),
+    from: Type.Optional(Type.Number({ description: 'Lowest step or timestamp (ms) kept, inclusive.' })),
+    to: Type.Optional(Type.Number({ description: 'Highest step or timestamp (ms) kept, inclusive.' })),
+  },
+  { additionalProperties: false },
+);
+/** Query of `GET /runs/:runId/metrics/:key/buckets`. */
+export type MetricBucketsQuery = Static<typeof MetricBucketsQuerySchema>;
+
 /** Query of `GET /runs/:runId/artifacts`: the directory to list, relative to the artifact root. */
 export const ListArtifactsQuerySchema = Type.Object(
   { path: Type.Optional(Type.String()) },
@@ -362,6 +383,42 @@ export const MetricHistoryResponseSchema = withPageToken({ metrics: Type.Array(W
 /** Response of `GET /runs/:runId/metrics/:key/history`. */
 export type MetricHistoryResponse = Static<typeof MetricHistoryResponseSchema>;
 
+/** Schema of one observation inside a bucket, on the wire. */
+export const WireMetricSampleSchema = Type.Object(
+  { step: Type.Integer(), timestamp: Millis(), value: WireNumberSchema },
+  { additionalProperties: false },
+);
+/** One observation inside a bucket, on the wire. */
+export type WireMetricSample = Static<typeof WireMetricSampleSchema>;
+
+/** Schema of one bucket of a metric history, on the wire. */
+export const WireMetricBucketSchema = Type.Object(
+  {
+    count: Type.Integer({ minimum: 1 }),
+    first: WireMetricSampleSchema,
+    last: WireMetricSampleSchema,
+    min: WireMetricSampleSchema,
+    max: WireMetricSampleSchema,
+  },
+  { additionalProperties: false },
+);
+/** One bucket of a metric history, on the wire. */
+export type WireMetricBucket = Static<typeof WireMetricBucketSchema>;
+
+/** Response of `GET /runs/:runId/metrics/:key/buckets`. */
+export const MetricBucketsResponseSchema = Type.Object(
+  {
+    key: Type.String(),
+    axis: Type.Enum(METRIC_AXES),
+    total: Type.Integer({ minimum: 0 }),
+    downsampled: Type.Boolean(),
+    buckets: Type.Array(WireMetricBucketSchema),
+  },
+  { additionalProperties: false },
+);
+/** Response of `GET /runs/:runId/metrics/:key/buckets`. */
+export type MetricBucketsResponse = Static<typeof MetricBucketsResponseSchema>;
+
 /** Response of `PUT /runs/:runId/artifacts/*`. */
 export const ArtifactResponseSchema = Type.Object(
   { artifact: ArtifactInfoSchema },
@@ -410,4 +467,39 @@ export function toWireRun(run: Run): WireRun {
 /** Decodes a wire run back to the domain shape (metric values as numbers). */
 export function fromWireRun(run: WireRun): Run {
   return { ...run, data: { ...run.data, metrics: run.data.metrics.map(fromWireMetric) } };
+}
+
+/** Encodes a bucketed history for the wire. */
+export function toWireMetricBuckets(history: MetricBuckets): MetricBucketsResponse {
+  return { ...history, buckets: history.buckets.map((b) => mapBucket(b, toWireSample)) };
+}
+
+/** Decodes a bucketed history from the wire. */
+export function fromWireMetricBuckets(history: MetricBucketsResponse): MetricBuckets {
+  return { ...history, buckets: history.buckets.map((b) => mapBucket(b, fromWireSample)) };
+}
+
+function mapBucket<A, B>(
+  bucket: { count: number; first: A; last: A; min: A; max: A },
+  f: (sample: A) => B,
+): { count: number; first: B; last: B; min: B; max: B } {
+  return {
+    count: bucket.count,
+    first: f(bucket.first),
+    last: f(bucket.last),
+    min: f(bucket.min),
+    max: f(bucket.max),
+  };
+}
+
+function toWireSample(sample: MetricSample): WireMetricSample {
+  return { step: sample.step, timestamp: sample.timestamp, value: encodeWireNumber(sample.value) };
+}
+
+function fromWireSample(sample: WireMetricSample): MetricSample {
+  return {
+    step: sample.step,
+    timestamp: sample.timestamp,
+    value: decodeWireNumber(sample.value) ?? Number.NaN,
+  };
 }

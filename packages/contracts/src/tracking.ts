@@ -43,6 +43,46 @@ export interface Metric {
   step: number;
 }
 
+/** The coordinate a metric history is bucketed and charted along. */
+export const METRIC_AXES = ['step', 'time'] as const;
+
+/** The coordinate a metric history is bucketed and charted along: the step or the timestamp. */
+export type MetricAxis = (typeof METRIC_AXES)[number];
+
+/** One observation of a metric inside a bucket (the key is the history's). */
+export interface MetricSample {
+  step: number;
+  /** Milliseconds since the Unix epoch. */
+  timestamp: number;
+  value: number;
+}
+
+/**
+ * The points of a metric history that fall in one slice of the axis, reduced to the four a line
+ * chart needs to look the same as with every point: the first, the last, the lowest and the highest
+ * (NaN is never the lowest or highest unless every value in the bucket is NaN).
+ */
+export interface MetricBucket {
+  /** Observations in the bucket. */
+  count: number;
+  first: MetricSample;
+  last: MetricSample;
+  min: MetricSample;
+  max: MetricSample;
+}
+
+/** A metric history reduced to at most `buckets` equal slices of the axis. */
+export interface MetricBuckets {
+  key: string;
+  axis: MetricAxis;
+  /** Observations in the requested range, before reduction. */
+  total: number;
+  /** False when every observation is its own bucket (the history was short enough to send whole). */
+  downsampled: boolean;
+  /** Non-empty buckets in axis order. */
+  buckets: MetricBucket[];
+}
+
 /** Run metadata (everything but the logged data). */
 export interface RunInfo {
   /** 32 lowercase hex characters. */

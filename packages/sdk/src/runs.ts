@@ -2,11 +2,15 @@
 import {
   encodeWireNumber,
   fromWireMetric,
+  fromWireMetricBuckets,
   fromWireRun,
   type CreateRunRequest,
   type DatasetInput,
   type LogBatchRequest,
   type Metric,
+  type MetricAxis,
+  type MetricBuckets,
+  type MetricBucketsResponse,
   type MetricHistoryResponse,
   type Run,
   type RunListResponse,
@@ -68,6 +72,18 @@ export interface MetricPoint {
 export interface MetricHistoryOptions {
   /** Points fetched per request (default 10000). */
   pageSize?: number;
+}
+
+/** Options of `runs.metricBuckets`. */
+export interface MetricBucketsOptions {
+  /** At most this many buckets (1..10000; the server's default is 1000). */
+  buckets?: number;
+  /** Bucket along the step (default) or the timestamp. */
+  axis?: MetricAxis;
+  /** Lowest step or timestamp (ms) kept, inclusive: with `to`, a zoomed-in view at full detail. */
+  from?: number;
+  /** Highest step or timestamp (ms) kept, inclusive. */
+  to?: number;
 }
 
 const DEFAULT_HISTORY_PAGE_SIZE = 10_000;
@@ -157,6 +173,18 @@ export class RunsApi {
       const page = await this.http.json<MetricHistoryResponse>('GET', path, { query });
       return { items: page.metrics.map(fromWireMetric), nextPageToken: page.nextPageToken };
     });
+  }
+
+  /** A metric's history reduced for charting: first, last, min and max of each slice of the axis. */
+  async metricBuckets(
+    runId: string,
+    key: string,
+    options: MetricBucketsOptions = {},
+  ): Promise<MetricBuckets> {
+    const path = `${pathOf('runs', runId, 'metrics', key)}/buckets`;
+    const { buckets, axis, from, to } = options;
+    const query = { buckets, axis, from, to };
+    return fromWireMetricBuckets(await this.http.json<MetricBucketsResponse>('GET', path, { query }));
   }
 
   private async runFrom(response: Promise<RunResponse>): Promise<Run> {

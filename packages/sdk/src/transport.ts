@@ -86,8 +86,10 @@ export class Transport {
     }
     if (options.raw !== undefined) {
       headers['content-type'] = 'application/octet-stream';
-      // A streamed request body requires half-duplex mode in fetch (Node and browsers alike).
-      const init: RequestInit & { duplex?: 'half' } = { method, headers, body: options.raw };
+      // A streamed request body requires half-duplex mode in fetch (Node and browsers alike). The DOM
+      // typings refuse a Uint8Array that might sit on a SharedArrayBuffer; fetch accepts it at run time.
+      const body = options.raw as NonNullable<RequestInit['body']>;
+      const init: RequestInit & { duplex?: 'half' } = { method, headers, body };
       if (!(options.raw instanceof Uint8Array)) init.duplex = 'half';
       return init;
     }

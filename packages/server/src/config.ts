@@ -38,6 +38,8 @@ export interface SlipwayConfig {
   workers: number;
   /** How long a job partition stays with a worker that stopped heartbeating (ms); absent: each kind's own. */
   jobLeaseMs?: number;
+  /** Folder of the built web UI served at `/`; absent: the build next to the server (`packages/ui/dist`). */
+  uiDir?: string;
 }
 
 /** S3 settings Slipway reads itself; ignored unless the artifacts URI is `s3://`. */
@@ -68,6 +70,7 @@ export interface ConfigFlags {
   workers?: string | number;
   /** A duration: `30s`, `2m`, or milliseconds. */
   jobLease?: string;
+  uiDir?: string;
 }
 
 /** Environment variables read by the platform. */
@@ -86,6 +89,7 @@ export const ENV_VARS = {
   queueUri: 'SLIPWAY_QUEUE_URI',
   workers: 'SLIPWAY_WORKERS',
   jobLease: 'SLIPWAY_JOB_LEASE',
+  uiDir: 'SLIPWAY_UI_DIR',
 } as const;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent', 'off'];
@@ -138,7 +142,12 @@ export function loadConfig(
     ...(queueUri === undefined ? {} : { queueUri }),
     workers: parseWorkers(pick('workers') ?? '1'),
     ...leaseOf(pick('jobLease')),
+    ...uiDirOf(pick('uiDir')),
   };
+}
+
+function uiDirOf(raw: string | undefined): { uiDir?: string } {
+  return raw === undefined ? {} : { uiDir: resolve(raw) };
 }
 
 /** `--prediction-retention`: a whole number of ms, or with a unit `m`, `h` or `d` (at least an hour). */

@@ -128,7 +128,7 @@ export async function createPlatform(config: SlipwayConfig): Promise<Platform> {
       jobs: jobs.service,
       monitors,
     },
-    { logLevel: config.logLevel, inFlight },
+    { logLevel: config.logLevel, inFlight, uiDir: config.uiDir ?? BUNDLED_UI_DIR },
   );
   dispatcher.start();
   return {
@@ -547,6 +547,9 @@ async function servingApp(
   await app.ready();
   return app;
 }
+
+/** The web UI's build in this repository (`packages/ui/dist`), from `src/` and `dist/` alike. */
+const BUNDLED_UI_DIR = fileURLToPath(new URL('../../ui/dist', import.meta.url));
 
 /** Longest a closing process waits for responses to finish sending. */
 const DRAIN_TIMEOUT_MS = 30_000;

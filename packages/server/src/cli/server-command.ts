@@ -47,6 +47,10 @@ export function registerServerCommand(program: Command, deps: CliDeps): void {
       '--workers <n>',
       'job deliveries this server runs itself, 0 to leave them to workers (env SLIPWAY_WORKERS, default 1)',
     )
+    .option(
+      '--ui-dir <dir>',
+      'folder of a built web UI to serve at / (env SLIPWAY_UI_DIR; default: the bundled build)',
+    )
     .action(async (flags: ConfigFlags) => {
       const config = loadConfig(flags, deps.env ?? process.env, homedir());
       const platform = await deps.startPlatform(config);

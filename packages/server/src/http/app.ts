@@ -17,6 +17,7 @@ import { registerMlflowCompat } from './compat/mlflow/mlflow-compat.js';
 import { nativeErrorResponse } from './error-mapping.js';
 import { trackInFlight, type InFlightRequests } from './in-flight.js';
 import { registerOpenApi } from './openapi.js';
+import { registerUi, type UiFallback } from './ui-routes.js';
 import { dataPlaneServer, registerServingRoutes, type ServingRouteOptions } from './serving-routes.js';
 import { registerEndpointRoutes } from '../serving/endpoint-routes.js';
 import type { EndpointService } from '../serving/endpoint-service.js';
@@ -64,6 +65,8 @@ export interface AppOptions {
   logLevel?: string | false;
   /** Tracks responses in flight so shutdown can let them finish sending. */
   inFlight?: InFlightRequests;
+  /** Folder of the built web UI, served at `/`; absent: no UI routes at all (API-only apps and tests). */
+  uiDir?: string;
 }
 
 /** Largest accepted JSON body: MLflow caps log-batch at 1 MB; searches and inputs fit well inside 16 MB. */
@@ -87,7 +90,9 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
     if (status >= 500) request.log.error({ err }, 'request failed');
     void reply.status(status).send(body);
   });
+  let uiFallback: UiFallback | undefined;
   app.setNotFoundHandler((request, reply) => {
+    if (uiFallback?.(request, reply) !== undefined) return;
     void reply.status(404).send({
       error: { code: 'NOT_FOUND', message: `No route for ${request.method} ${request.url}` },
     });
@@ -119,6 +124,7 @@ export async function buildApp(services: AppServices, options: AppOptions = {}):
     registerServingRoutes(app, serving.manager, serving.routes);
     registerLabelRoutes(app, serving.log);
   }
+  if (options.uiDir !== undefined) uiFallback = await registerUi(app, options.uiDir);
   return app;
 }
 

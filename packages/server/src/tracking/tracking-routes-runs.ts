@@ -3,6 +3,8 @@ import {
   CreateRunRequestSchema,
   LogBatchRequestSchema,
   LogInputsRequestSchema,
+  MetricBucketsQuerySchema,
+  MetricBucketsResponseSchema,
   MetricHistoryQuerySchema,
   MetricHistoryResponseSchema,
   MetricParamsSchema,
@@ -15,11 +17,14 @@ import {
   UpdateRunRequestSchema,
   decodeWireNumber,
   toWireMetric,
+  toWireMetricBuckets,
   toWireRun,
   type CreateRunRequest,
   type LogBatch,
   type LogBatchRequest,
   type LogInputsRequest,
+  type MetricBucketsQuery,
+  type MetricBucketsResponse,
   type MetricHistoryQuery,
   type MetricHistoryResponse,
   type RunListResponse,
@@ -232,6 +237,27 @@ function registerRunDataRoutes(app: FastifyInstance, tracking: TrackingService):
       const page = await tracking.getMetricHistory(runId, key, request.query);
       const metrics = page.items.map(toWireMetric);
       return { metrics, ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}) };
+    },
+  );
+
+  app.get<{ Params: Static<typeof MetricParamsSchema>; Querystring: MetricBucketsQuery }>(
+    '/runs/:runId/metrics/:key/buckets',
+    {
+      schema: {
+        summary: "A metric's history reduced for charting: first, last, min and max per slice of the axis",
+        description:
+          'Splits [from, to] (default: the whole history) of the step or time axis into `buckets` equal ' +
+          'slices and keeps four observations of each non-empty one, so spikes survive. Histories with ' +
+          'no more points than `buckets` come back whole, one point per bucket (`downsampled: false`).',
+        tags,
+        params: MetricParamsSchema,
+        querystring: MetricBucketsQuerySchema,
+        response: { 200: MetricBucketsResponseSchema, ...ERROR_RESPONSES },
+      },
+    },
+    async (request): Promise<MetricBucketsResponse> => {
+      const { runId, key } = request.params;
+      return toWireMetricBuckets(await tracking.getMetricBuckets(runId, key, request.query));
     },
   );
 }

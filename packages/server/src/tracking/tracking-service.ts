@@ -11,12 +11,15 @@ import {
   type Experiment,
   type LogBatch,
   type Metric,
+  type MetricAxis,
+  type MetricBuckets,
   type Run,
   type RunInfo,
   type RunStatus,
   type StringMap,
   type ViewType,
 } from '@slipway/contracts';
+import { bucketMetricHistory } from './metric-buckets.js';
 import { generateRunName } from './run-names.js';
 import {
   parseExperimentFilter,
@@ -318,6 +321,30 @@ export class TrackingService {
     return page.maxResults === undefined ? { items } : pageOf(items, offset, limit);
   }
 
+  /**
+   * Returns a metric's history reduced to at most `buckets` slices of the step or time axis, each
+   * keeping its first, last, lowest and highest observation, so charts of long histories stay
+   * small on the wire without losing spikes.
+   */
+  async getMetricBuckets(
+    runId: string,
+    key: string,
+    query: { buckets?: number; axis?: MetricAxis; from?: number; to?: number } = {},
+  ): Promise<MetricBuckets> {
+    validateRunId(runId);
+    validateKey('metric', key, 'metric_key');
+    const { from, to } = query;
+    if (from !== undefined && to !== undefined && from > to) {
+      throw invalidArgument('from', `from (${from}) must not be greater than to (${to}).`);
+    }
+    const history = await this.store.getMetricHistory(runId, key, {
+      offset: 0,
+      limit: Number.MAX_SAFE_INTEGER,
+    });
+    const request = { buckets: query.buckets ?? DEFAULT_METRIC_BUCKETS, axis: query.axis ?? 'step' };
+    return bucketMetricHistory(key, history, { ...request, ...definedRange(from, to) });
+  }
+
   /** Searches runs of the given experiments with MLflow's filter and order_by grammar. */
   async searchRuns(input: SearchInput & { experimentIds: string[] }): Promise<Page<Run>> {
     input.experimentIds.forEach((id, i) => validateExperimentId(id, `experiment_ids[${i}]`));
@@ -340,6 +367,13 @@ export class TrackingService {
       validateLength(`tags.${key}`, value, LIMITS.maxExperimentTagValueLength);
     }
   }
+}
+
+/** Buckets a chart gets when it does not say: about one per pixel column of a wide chart. */
+const DEFAULT_METRIC_BUCKETS = 1000;
+
+function definedRange(from: number | undefined, to: number | undefined): { from?: number; to?: number } {
+  return { ...(from === undefined ? {} : { from }), ...(to === undefined ? {} : { to }) };
 }
 
 /** The run tag holding the JSON list of models logged to a run. */

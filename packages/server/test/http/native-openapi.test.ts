@@ -40,6 +40,7 @@ const ROUTES: [string, string][] = [
   ['delete', '/api/v1/runs/{runId}/tags/{key}'],
   ['post', '/api/v1/runs/{runId}/inputs'],
   ['get', '/api/v1/runs/{runId}/metrics/{key}/history'],
+  ['get', '/api/v1/runs/{runId}/metrics/{key}/buckets'],
   ['get', '/api/v1/runs/{runId}/artifacts'],
   ['put', '/api/v1/runs/{runId}/artifacts/{path}'],
   ['get', '/api/v1/runs/{runId}/artifacts/{path}'],

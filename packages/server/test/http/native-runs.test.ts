@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { WireMetric, WireRun } from '@slipway/contracts';
+import type { MetricBucketsResponse, WireMetric, WireRun } from '@slipway/contracts';
 import { nativeApi } from '../helpers/native-api.js';
 import { startTestPlatform, type TestPlatform } from '../helpers/test-platform.js';
 
@@ -316,5 +316,53 @@ describe('GET /runs/:runId/metrics/:key/history', () => {
     const token = await api('GET', `/runs/${run.info.runId}/metrics/loss/history?pageToken=xyz!`);
     expect(token.status).toBe(400);
     expect(errorOf(token.body).details?.field).toBe('pageToken');
+  });
+});
+
+describe('GET /runs/:runId/metrics/:key/buckets', () => {
+  it('reduces a long history to min/max/first/last per bucket, keeping a spike', async () => {
+    const run = await createRun();
+    for (let start = 0; start < 3000; start += 1000) {
+      const metrics = Array.from({ length: 1000 }, (_, i) => {
+        const step = start + i;
+        return {
+          key: 'val/loss',
+          value: step === 1234 ? 'Infinity' : step === 2345 ? -5 : 1 / (1 + step),
+          step,
+          timestamp: 1_000_000 + step,
+        };
+      });
+      expect((await api('POST', `/runs/${run.info.runId}/log`, { metrics })).status).toBe(204);
+    }
+    const url = `/runs/${run.info.runId}/metrics/${encodeURIComponent('val/loss')}/buckets`;
+    const res = await api('GET', `${url}?buckets=100`);
+    expect(res.status).toBe(200);
+    const body = res.body as unknown as MetricBucketsResponse;
+    expect(body).toMatchObject({ key: 'val/loss', axis: 'step', total: 3000, downsampled: true });
+    expect(body.buckets).toHaveLength(100);
+    expect(body.buckets.reduce((n, b) => n + b.count, 0)).toBe(3000);
+    expect(body.buckets.find((b) => b.max.value === 'Infinity')?.max.step).toBe(1234);
+    expect(body.buckets.find((b) => b.min.value === -5)?.min.step).toBe(2345);
+    expect(body.buckets[0]!.first).toEqual({ step: 0, timestamp: 1_000_000, value: 1 });
+
+    const zoomed = (await api('GET', `${url}?buckets=100&axis=time&from=1001000&to=1001049`)).body;
+    expect(zoomed).toMatchObject({ axis: 'time', total: 50, downsampled: false });
+  });
+
+  it('answers 404 for an unknown run and 400 naming the bad field', async () => {
+    expect((await api('GET', `/runs/${'c'.repeat(32)}/metrics/loss/buckets`)).status).toBe(404);
+    const run = await createRun();
+    const none = await api('GET', `/runs/${run.info.runId}/metrics/loss/buckets`);
+    expect(none.body).toMatchObject({ total: 0, buckets: [] });
+    for (const [query, field] of [
+      ['buckets=0', 'buckets'],
+      ['buckets=10001', 'buckets'],
+      ['axis=wall', 'axis'],
+      ['from=5&to=1', 'from'],
+    ]) {
+      const bad = await api('GET', `/runs/${run.info.runId}/metrics/loss/buckets?${query}`);
+      expect(bad.status, query).toBe(400);
+      expect(errorOf(bad.body).details?.field, query).toBe(field);
+    }
   });
 });
