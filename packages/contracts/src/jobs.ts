@@ -1,12 +1,14 @@
 /**
- * Jobs: long-running work (batch scoring first) that the job runner executes in the background,
- * split into partitions that workers claim. Shared by the job store port, the API and the SDK.
+ * Jobs: long-running work (batch scoring, monitor runs, webhook deliveries, evaluations) that the
+ * job runner executes in the background, split into partitions that workers claim. Shared by the
+ * job store port, the API and the SDK.
  */
 import Type, { type Static } from 'typebox';
-import { ModelVersionRefSchema } from './evaluation-api.js';
+import { CreateEvaluationRequestSchema, ModelVersionRefSchema } from './evaluation-api.js';
+import type { GateVerdict } from './evaluation.js';
 
 /** Every kind of job the catalog knows (each has a payload schema, timeout and retry policy). */
-export const JOB_KINDS = ['batch_score', 'monitor_run'] as const;
+export const JOB_KINDS = ['batch_score', 'monitor_run', 'webhook_delivery', 'evaluation'] as const;
 /** One kind of job. */
 export type JobKind = (typeof JOB_KINDS)[number];
 
@@ -95,10 +97,57 @@ export const MonitorRunPayloadSchema = Type.Object(
 /** Which monitor a monitor run job runs. */
 export type MonitorRunPayload = Static<typeof MonitorRunPayloadSchema>;
 
+/** Schema of what signs a webhook delivery: a secret looked up when each attempt is sent. */
+export const WebhookSigningSchema = Type.Object(
+  {
+    alertRule: Type.String({ minLength: 1, description: 'The alert rule whose channel holds the secret.' }),
+    channel: Type.Integer({ minimum: 0, description: "Index of the channel in the rule's channels." }),
+  },
+  { additionalProperties: false },
+);
+/** Where a delivery's signing secret lives (never the secret itself: jobs are readable through the API). */
+export type WebhookSigning = Static<typeof WebhookSigningSchema>;
+
+/** Schema of a webhook delivery job's payload: one notification, sent until a 2xx or out of attempts. */
+export const WebhookDeliveryPayloadSchema = Type.Object(
+  {
+    url: Type.String({ minLength: 1, maxLength: 2048, description: 'Absolute http(s) URL POSTed to.' }),
+    event: Type.String({
+      minLength: 1,
+      maxLength: 200,
+      description: 'The `slipway-event` header, e.g. alert.firing.',
+    }),
+    deliveryId: Type.String({
+      minLength: 1,
+      maxLength: 200,
+      description: 'The `slipway-delivery` header: the same on every attempt, for receivers to deduplicate.',
+    }),
+    body: Type.String({ description: 'The JSON body, sent byte for byte as given (and signed as such).' }),
+    signing: Type.Optional(WebhookSigningSchema),
+    alertId: Type.Optional(Type.String({ minLength: 1, description: 'The alert this delivery announces.' })),
+  },
+  { additionalProperties: false },
+);
+/** One notification to deliver. */
+export type WebhookDeliveryPayload = Static<typeof WebhookDeliveryPayloadSchema>;
+
+/** Schema of an evaluation job's payload: the synchronous route's body and who asked. */
+export const EvaluationJobPayloadSchema = Type.Object(
+  {
+    request: CreateEvaluationRequestSchema,
+    actor: Type.String({ description: 'Who submitted it (the evaluation records it as createdBy).' }),
+  },
+  { additionalProperties: false },
+);
+/** What an evaluation job evaluates. */
+export type EvaluationJobPayload = Static<typeof EvaluationJobPayloadSchema>;
+
 /** Payload of each job kind. */
 export interface JobPayloads {
   batch_score: BatchScorePayload;
   monitor_run: MonitorRunPayload;
+  webhook_delivery: WebhookDeliveryPayload;
+  evaluation: EvaluationJobPayload;
 }
 
 /** Why a job or partition failed: a stable error code and a message. */
@@ -144,10 +193,29 @@ export interface MonitorRunJobResult {
   flagged: number;
 }
 
+/** A webhook delivery's outcome: the receiver's answer to the attempt that got through. */
+export interface WebhookDeliveryResult {
+  /** The 2xx status the receiver answered. */
+  statusCode: number;
+  /** The attempt that got through (1 when the first did). */
+  attempt: number;
+  /** When that attempt was sent (ms since the epoch). */
+  deliveredAt: number;
+}
+
+/** An evaluation job's outcome: the stored evaluation (see `GET /api/v1/evaluations/{id}`). */
+export interface EvaluationJobResult {
+  evaluationId: string;
+  /** The gate's verdict, when the request had a gate. */
+  verdict?: GateVerdict;
+}
+
 /** Outcome of each job kind. */
 export interface JobResults {
   batch_score: BatchScoreResult;
   monitor_run: MonitorRunJobResult;
+  webhook_delivery: WebhookDeliveryResult;
+  evaluation: EvaluationJobResult;
 }
 
 /** What every job has, whatever its kind. */

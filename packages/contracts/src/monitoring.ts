@@ -160,4 +160,17 @@ export interface Alert {
   evidence: MonitorStatistic[];
   /** When a notification was last sent (for the cooldown). */
   notifiedAt?: number;
+  /**
+   * The webhook deliveries its notifications were queued as, oldest first: each a
+   * `webhook_delivery` job (`GET /api/v1/jobs/{jobId}` tells whether it got through).
+   */
+  deliveries?: AlertDelivery[];
+}
+
+/** One webhook notification of an alert, queued as a job. */
+export interface AlertDelivery {
+  event: 'firing' | 'resolved';
+  /** Index of the channel in the rule's channels. */
+  channel: number;
+  jobId: string;
 }

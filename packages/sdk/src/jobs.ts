@@ -1,10 +1,12 @@
 /**
- * `client.jobs`: background jobs, batch scoring first. Submit a job, follow its progress (rows
- * done, rows/s, ETA), cancel it, or retry a failed one (it resumes after its committed chunks).
+ * `client.jobs`: background jobs (batch scoring, monitor runs, evaluations, and the webhook
+ * deliveries the platform queues for alerts). Submit a job, follow its progress (rows done,
+ * rows/s, ETA), cancel it, or retry a failed one (it resumes after its committed chunks).
  */
 import { TERMINAL_JOB_STATES } from '@slipway/contracts';
 import type {
   BatchScorePayload,
+  CreateEvaluationRequest,
   JobDetails,
   JobDetailsOf,
   JobKind,
@@ -54,6 +56,16 @@ export class JobsApi {
   async submitMonitorRun(payload: MonitorRunPayload): Promise<JobDetailsOf<'monitor_run'>> {
     const { job } = await this.http.json<JobResponse>('POST', '/jobs/monitor-run', { json: payload });
     return job as JobDetailsOf<'monitor_run'>;
+  }
+
+  /**
+   * Queues an evaluation (the request `evaluations.create` takes); aliases are pinned at submit.
+   * Its result names the stored evaluation and the gate verdict; InvalidArgumentError (with
+   * `details.field`) or NotFoundError for a request that cannot work.
+   */
+  async submitEvaluation(request: CreateEvaluationRequest): Promise<JobDetailsOf<'evaluation'>> {
+    const { job } = await this.http.json<JobResponse>('POST', '/jobs/evaluation', { json: request });
+    return job as JobDetailsOf<'evaluation'>;
   }
 
   /** The job with its partitions and progress; NotFoundError when unknown. */

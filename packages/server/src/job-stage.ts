@@ -1,14 +1,25 @@
 /**
  * Composition of the jobs stage, shared by the platform process and `slipway worker`: the job
- * store and the work queues (`jobs`, `monitors`) on the metadata database or on pg-boss, the batch
- * engine's file I/O, the job service and, when this process runs jobs itself, one runner per queue.
+ * store and the work queues (`jobs`, `monitors`, `deliveries`) on the metadata database or on
+ * pg-boss, the batch engine's file I/O, the job service, the scheduler of the scheduled kinds and,
+ * when this process runs jobs itself, one runner per queue.
  */
-import type { MonitorRun } from '@slipway/contracts';
+import type {
+  CreateEvaluationRequest,
+  Evaluation,
+  JobKind,
+  MonitorRun,
+  WebhookSigning,
+} from '@slipway/contracts';
 import type { JobKindDefinition, JobQueueName } from './jobs/job-catalog.js';
 import { BatchScoreExecutor, type BatchPredictionLog } from './jobs/batch-score-executor.js';
+import { EvaluationExecutor } from './jobs/evaluation-executor.js';
 import { MonitorRunExecutor } from './jobs/monitor-run-executor.js';
 import { JobRunner, type RunnerEvent } from './jobs/job-runner.js';
+import { JobScheduler, type ScheduledTick } from './jobs/job-scheduler.js';
 import { JobService } from './jobs/job-service.js';
+import { WebhookDeliveryExecutor, type DeliveryFetch } from './jobs/webhook-delivery-executor.js';
+import type { MonitoringStore } from './monitoring/monitoring-store.js';
 import type { WorkQueue } from './jobs/work-queue.js';
 import type { RegistryService } from './registry/registry-service.js';
 import { DuckDbBatchIo } from './storage/batch/duckdb-batch-io.js';
@@ -18,7 +29,9 @@ import { openWorkQueue } from './storage/queue/open-work-queue.js';
 /** The jobs stage of one process. */
 export interface JobStage {
   service: JobService;
-  /** Stops the runners (deliveries in flight settle), then the queues and the executors. */
+  /** Starts the scheduler of the scheduled kinds given (the platform does, once it is built). */
+  schedule(ticks: Partial<Record<JobKind, ScheduledTick>>): void;
+  /** Stops the scheduler and the runners (deliveries in flight settle), then the queues and executors. */
   close(): Promise<void>;
 }
 
@@ -30,6 +43,13 @@ export interface JobStageMonitoring {
   getRun: (runId: string) => Promise<MonitorRun>;
   /** False: this process queues monitor runs but does not take them (its log is not the platform's). */
   runsHere: boolean;
+}
+
+/** Evaluation as the jobs stage runs it (EvaluationService's methods). */
+export interface JobStageEvaluation {
+  pin: (request: CreateEvaluationRequest) => Promise<CreateEvaluationRequest>;
+  evaluate: (request: CreateEvaluationRequest, actor: string, id: string) => Promise<Evaluation>;
+  find: (id: string) => Promise<Evaluation | undefined>;
 }
 
 /** What the jobs stage is built from. */
@@ -44,6 +64,9 @@ export interface JobStageParts {
   /** Where batch predictions are logged (absent: jobs asking to log fail). */
   predictions?: BatchPredictionLog;
   monitoring?: JobStageMonitoring;
+  evaluation?: JobStageEvaluation;
+  /** The fetch webhook deliveries POST with (tests inject a failing one). */
+  fetch?: DeliveryFetch;
   /** Kind definitions, when a test shortens leases or timeouts. */
   catalog?: Readonly<Record<string, JobKindDefinition>>;
 }
@@ -53,6 +76,7 @@ export async function openJobStage(parts: JobStageParts): Promise<JobStage> {
   const queues: Record<JobQueueName, WorkQueue> = {
     jobs: await openWorkQueue(parts.queueUri, parts.stores.backend, 'jobs'),
     monitors: await openWorkQueue(parts.queueUri, parts.stores.backend, 'monitors'),
+    deliveries: await openWorkQueue(parts.queueUri, parts.stores.backend, 'deliveries'),
   };
   const io = new DuckDbBatchIo();
   const catalog = parts.catalog === undefined ? {} : { catalog: parts.catalog };
@@ -62,6 +86,7 @@ export async function openJobStage(parts: JobStageParts): Promise<JobStage> {
     registry: parts.registry,
     io,
     ...(parts.monitoring === undefined ? {} : { monitorId: parts.monitoring.monitorId }),
+    ...(parts.evaluation === undefined ? {} : { pinEvaluation: parts.evaluation.pin }),
     ...catalog,
   });
   const batch = new BatchScoreExecutor({
@@ -78,7 +103,24 @@ export async function openJobStage(parts: JobStageParts): Promise<JobStage> {
       onEvent: logRunnerEvent,
       ...catalog,
     };
-    runners.push(new JobRunner({ ...common, queue: queues.jobs, executors: { batch_score: batch } }));
+    const evaluation = parts.evaluation;
+    runners.push(
+      new JobRunner({
+        ...common,
+        queue: queues.jobs,
+        executors: {
+          batch_score: batch,
+          ...(evaluation === undefined ? {} : { evaluation: new EvaluationExecutor(evaluation) }),
+        },
+      }),
+    );
+    const delivery = new WebhookDeliveryExecutor({
+      secretOf: (signing) => channelSecret(parts.stores.monitoring, signing),
+      ...(parts.fetch === undefined ? {} : { fetch: parts.fetch }),
+    });
+    runners.push(
+      new JobRunner({ ...common, queue: queues.deliveries, executors: { webhook_delivery: delivery } }),
+    );
     const monitoring = parts.monitoring;
     if (monitoring?.runsHere === true) {
       const executor = new MonitorRunExecutor({ run: monitoring.run, getRun: monitoring.getRun });
@@ -88,15 +130,33 @@ export async function openJobStage(parts: JobStageParts): Promise<JobStage> {
     }
   }
   for (const runner of runners) await runner.start();
+  let scheduler: JobScheduler | undefined;
   return {
     service,
+    schedule(ticks) {
+      if (scheduler !== undefined) throw new Error('The jobs stage is already scheduling.');
+      scheduler = new JobScheduler({
+        ticks,
+        ...catalog,
+        onError: (kind, err) =>
+          console.error(`scheduled ${kind} failed:`, err instanceof Error ? err.message : err),
+      });
+      scheduler.start();
+    },
     async close() {
+      await scheduler?.stop();
       for (const runner of runners) await runner.stop();
       for (const queue of Object.values(queues)) await queue.close();
       await batch.close();
       await io.close();
     },
   };
+}
+
+/** The secret of an alert rule's webhook channel as it is now (rotations sign the next attempt). */
+async function channelSecret(store: MonitoringStore, signing: WebhookSigning): Promise<string | undefined> {
+  const channel = (await store.getAlertRule(signing.alertRule))?.channels[signing.channel];
+  return channel?.kind === 'webhook' ? channel.secret : undefined;
 }
 
 /** Failures the runner handled, on stderr for the operator. */

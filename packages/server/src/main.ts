@@ -36,13 +36,13 @@ import type { PredictionStore } from './predictions/prediction-store.js';
 import { RunArtifacts } from './tracking/run-artifacts.js';
 import { TrackingService } from './tracking/tracking-service.js';
 import { runCli } from './cli/program.js';
-import { openJobStage, type JobStageMonitoring } from './job-stage.js';
+import { openJobStage, type JobStageEvaluation, type JobStageMonitoring } from './job-stage.js';
 import { catalogWithLease } from './jobs/job-catalog.js';
 import type { EvaluatedData } from './evaluation/evaluation-service.js';
-import { notifierFor } from './monitoring/alert-channels.js';
+import { alertDispatcher, type SubmitDelivery } from './monitoring/alert-channels.js';
 import type { WindowSource } from './monitoring/monitor-run.js';
 import { MonitorService } from './monitoring/monitor-service.js';
-import { startMonitorScheduler } from './monitoring/monitor-scheduler.js';
+import { monitorScheduleTick } from './monitoring/monitor-scheduler.js';
 import { modelId } from './registry/version-loader.js';
 
 /** A composed platform: the app plus a way to release every resource it holds. */
@@ -80,7 +80,7 @@ export async function createPlatform(config: SlipwayConfig): Promise<Platform> {
   const webhooks = new WebhookService({ store: stores.webhooks, onRedeliver: notify });
   // Monitoring and evaluation know each other: evaluations leave reference profiles, and the
   // performance check reads the reference version's evaluation.
-  const late: { monitors?: MonitorService } = {};
+  const late: { monitors?: MonitorService; submitDelivery?: SubmitDelivery } = {};
   const evaluation = evaluationServices({
     stores,
     registry,
@@ -97,6 +97,7 @@ export async function createPlatform(config: SlipwayConfig): Promise<Platform> {
     registry,
     log: serving.log,
     evaluations: evaluation.evaluations,
+    submitDelivery: (payload) => lateSubmit(late.submitDelivery, payload),
   });
   late.monitors = monitors;
   const jobs = await openJobStage({
@@ -106,14 +107,18 @@ export async function createPlatform(config: SlipwayConfig): Promise<Platform> {
     workers: config.workers,
     workerId: `${hostname()}:${process.pid}:server`,
     monitoring: monitoringForJobs(monitors, true),
+    evaluation: evaluationForJobs(evaluation.evaluations),
     ...catalogOf(config),
     ...(predictionStore === undefined ? {} : { predictions: predictionStore }),
   });
+  late.submitDelivery = (payload) => jobs.service.submitWebhookDelivery(payload);
   // Scheduled runs go through the job runner's `monitors` queue, like any other job.
-  const scheduler = startMonitorScheduler({
-    store: stores.monitoring,
-    run: (monitor) => jobs.service.submitMonitorRun(monitor.id),
-    onError: (err) => console.error('monitor scheduling failed:', err instanceof Error ? err.message : err),
+  jobs.schedule({
+    monitor_run: monitorScheduleTick({
+      store: stores.monitoring,
+      run: (monitor) => jobs.service.submitMonitorRun(monitor.id),
+      onError: (err) => console.error('monitor scheduling failed:', err instanceof Error ? err.message : err),
+    }),
   });
   const inFlight = new InFlightRequests();
   const app = await buildApp(
@@ -137,14 +142,31 @@ export async function createPlatform(config: SlipwayConfig): Promise<Platform> {
       // Let responses in flight finish sending, stop taking requests, then flush what they logged.
       await inFlight.drain(DRAIN_TIMEOUT_MS);
       await app.close();
-      await scheduler.stop();
-      // Jobs in flight stop at their next chunk and log what they scored before the log closes.
+      // The scheduler stops first, then jobs in flight stop at their next chunk and log what they scored before the log closes.
       await jobs.close();
       await serving.manager.close();
       await serving.predictions.close();
       await dispatcher.stop();
       await stores.close();
     },
+  };
+}
+
+/** Queues a delivery through a job service built after the monitoring that needs it. */
+function lateSubmit(
+  submit: SubmitDelivery | undefined,
+  payload: Parameters<SubmitDelivery>[0],
+): ReturnType<SubmitDelivery> {
+  if (submit === undefined) throw new SlipwayError('UNAVAILABLE', 'The job runner is not started yet.');
+  return submit(payload);
+}
+
+/** The evaluation service as the job runner sees it. */
+function evaluationForJobs(evaluations: EvaluationService): JobStageEvaluation {
+  return {
+    pin: (request) => evaluations.pin(request),
+    evaluate: (request, actor, id) => evaluations.evaluate(request, actor, id),
+    find: (id) => evaluations.find(id),
   };
 }
 
@@ -180,18 +202,36 @@ export async function startWorker(
         ),
       );
     }
-    shared.keep(
+    const late: { submitDelivery?: SubmitDelivery } = {};
+    const submitDelivery: SubmitDelivery = (payload) => lateSubmit(late.submitDelivery, payload);
+    const monitors = workerMonitors(config, shared, predictions, submitDelivery);
+    const evaluations = evaluationServices({
+      stores: shared.stores,
+      registry: shared.registry,
+      tracking: shared.tracking,
+      artifacts: shared.artifacts,
+      runArtifacts: new RunArtifacts(shared.tracking, shared.artifacts),
+      ...(monitors === undefined
+        ? {}
+        : {
+            onEvaluated: ({ candidates, rows, columns }: EvaluatedData) =>
+              monitors.captureFromEvaluation(candidates, rows, columns),
+          }),
+    }).evaluations;
+    const jobs = shared.keep(
       await openJobStage({
         stores: shared.stores,
         registry: shared.registry,
         queueUri: config.queueUri,
         workers: config.workers,
         workerId: options.workerId,
-        ...workerMonitoring(config, shared, predictions),
+        evaluation: evaluationForJobs(evaluations),
+        ...(monitors === undefined ? {} : { monitoring: monitoringForJobs(monitors, true) }),
         ...catalogOf(config),
         ...(predictions === undefined ? {} : { predictions }),
       }),
     );
+    late.submitDelivery = (payload) => jobs.service.submitWebhookDelivery(payload);
     return { workerId: options.workerId, close: () => shared.close() };
   } catch (err) {
     await shared.close().catch(() => undefined);
@@ -203,22 +243,23 @@ export async function startWorker(
  * A worker takes monitor runs only when its prediction log is the shared PostgreSQL one: over a
  * DuckDB file of its own it would compute monitors on data the platform never sees.
  */
-function workerMonitoring(
+function workerMonitors(
   config: SlipwayConfig,
   shared: SharedStores,
   predictions: PredictionStore | undefined,
-): { monitoring?: JobStageMonitoring } {
+  submitDelivery: SubmitDelivery,
+): MonitorService | undefined {
   const sharedLog = /^postgres(ql)?:/.test(config.predictionLogUri ?? '');
-  if (!sharedLog || predictions === undefined) return {};
+  if (!sharedLog || predictions === undefined) return undefined;
   const { stores, registry } = shared;
   const endpoints = new EndpointService({ store: stores.endpoints, registry });
-  const monitors = monitorService({
+  return monitorService({
     stores,
     registry,
     log: new PredictionService({ store: predictions, endpoints, models: registry }),
     evaluations: { list: (query) => stores.evaluations.listEvaluations(query) },
+    submitDelivery,
   });
-  return { monitoring: monitoringForJobs(monitors, true) };
 }
 
 /** The platform's stores as a process other than the platform sees them, closed in reverse order. */
@@ -226,6 +267,8 @@ interface SharedStores {
   stores: MetadataStores;
   /** Resolves aliases afresh on every call: other processes move them. */
   registry: RegistryService;
+  tracking: TrackingService;
+  artifacts: ArtifactStore;
   /** Adds a resource to close (before the ones opened earlier). */
   keep<T extends { close(): Promise<void> }>(resource: T): T;
   close(): Promise<void>;
@@ -248,6 +291,8 @@ async function openSharedStores(config: SlipwayConfig): Promise<SharedStores> {
     return {
       stores,
       registry,
+      tracking,
+      artifacts,
       keep: (resource) => {
         opened.push(resource);
         return resource;
@@ -383,17 +428,17 @@ function monitorService(parts: {
   log: WindowSource & Pick<PredictionService, 'checkLogName'>;
   /** The stored evaluations of a model version, newest first. */
   evaluations: { list(query: { model: string; version: string; limit: number }): Promise<Evaluation[]> };
+  /** Queues a webhook notification as a `webhook_delivery` job. */
+  submitDelivery: SubmitDelivery;
 }): MonitorService {
   const { stores, registry, log, evaluations } = parts;
   return new MonitorService({
     store: stores.monitoring,
     log,
-    notify: async (notification) => {
-      for (const channel of notification.rule.channels) await notifierFor(channel).notify(notification);
-    },
+    notify: alertDispatcher({ submit: parts.submitDelivery }),
     onNotifyError: (err) =>
       console.error(
-        'alert notification failed (retried at the next run):',
+        'alert notification could not be queued (sent again at the next run):',
         err instanceof Error ? err.message : err,
       ),
     checkLogName: (name) => log.checkLogName(name),

@@ -1,7 +1,8 @@
 /**
  * `slipway eval`: uploads a labelled dataset into a new run (of `slipway-evaluations` unless told
  * otherwise), evaluates candidates and baselines on it server-side, and prints the comparison. With
- * a gate, a failing verdict exits 1 so the command can gate CI.
+ * a gate, a failing verdict exits 1 so the command can gate CI. `--detach` queues the evaluation
+ * as a job instead and prints its id (`slipway jobs show` follows it).
  */
 import { CommanderError, Option, type Command } from 'commander';
 import {
@@ -56,6 +57,7 @@ interface EvalFlags extends ClientFlags, ScoringFlags {
   optimizeThresholdFor?: ThresholdObjective;
   calibrationBins?: number;
   experiment: string;
+  detach?: boolean;
 }
 
 /** Registers `slipway eval`. */
@@ -125,6 +127,10 @@ export function registerEvalCommand(program: Command, deps: CliDeps): void {
       '--experiment <id|name>',
       'experiment of the evaluation run (created when missing)',
       EVALUATION_EXPERIMENT,
+    )
+    .option(
+      '--detach',
+      'queue the evaluation as a job (it runs on the job runner), print the job id and return',
     );
   addModelsOptions(addScoringOptions(command), deps).action(async (flags: EvalFlags) => {
     if (flags.model.length === 0 && flags.baseline.length === 0) {
@@ -139,15 +145,21 @@ export function registerEvalCommand(program: Command, deps: CliDeps): void {
     const dataset = flags.dataset;
     const stored = isStoredDatasetUri(dataset);
     if (!stored) await checkDatasetFile(dataset, 'dataset');
-    const evaluation = await withUploadRun(
-      client,
-      { experiment: flags.experiment, createExperiment: true, source: 'slipway eval' },
-      async ({ runId }) => {
-        const uri = stored ? dataset : await uploadDatasetFile(client, runId, dataset);
-        return client.evaluations.create({ ...request, dataset: { uri }, runId });
-      },
-    );
     const write = writerOf(deps);
+    const upload = { experiment: flags.experiment, createExperiment: true, source: 'slipway eval' };
+    if (flags.detach) {
+      const job = await withUploadRun(client, upload, async ({ runId }) => {
+        const uri = stored ? dataset : await uploadDatasetFile(client, runId, dataset);
+        return client.jobs.submitEvaluation({ ...request, dataset: { uri }, runId });
+      });
+      if (flags.json) writeJson(write, job);
+      else write(`${job.id}\n`);
+      return;
+    }
+    const evaluation = await withUploadRun(client, upload, async ({ runId }) => {
+      const uri = stored ? dataset : await uploadDatasetFile(client, runId, dataset);
+      return client.evaluations.create({ ...request, dataset: { uri }, runId });
+    });
     if (flags.json) writeJson(write, { evaluation });
     else write(evaluationSummary(evaluation));
     if (evaluation.verdict && !evaluation.verdict.passed) {

@@ -228,6 +228,19 @@ function jobDetails(job: JobDetails): string {
   if (job.error !== undefined) fields.push(['error', `${job.error.code}: ${job.error.message}`]);
   if (job.kind === 'batch_score' && job.result !== undefined) fields.push(['output', job.result.output]);
   if (job.kind === 'monitor_run' && job.result !== undefined) fields.push(['monitor run', job.result.runId]);
+  if (job.kind === 'evaluation' && job.result !== undefined) {
+    fields.push(['evaluation', job.result.evaluationId]);
+    const verdict = job.result.verdict;
+    if (verdict !== undefined) fields.push(['gate', verdict.passed ? 'passed' : 'failed']);
+  }
+  if (job.kind === 'webhook_delivery') {
+    fields.push(['target', new URL(job.payload.url).origin]);
+    fields.push(['event', job.payload.event]);
+    if (job.result !== undefined) {
+      const r = job.result;
+      fields.push(['delivered', `${r.statusCode} on attempt ${r.attempt} at ${formatTime(r.deliveredAt)}`]);
+    }
+  }
   const partitions = formatTable(
     ['PARTITION', 'STATE', 'ROWS', 'DONE', 'ATTEMPTS', 'WORKER'],
     job.partitions.map((p) => [

@@ -9,12 +9,14 @@ import {
   invalidArgument,
   notFound,
   type CreateEvaluationRequest,
+  type EvaluatedModelRef,
   type Evaluation,
   type ListEvaluationsQuery,
   type PromotionOutcome,
   type ScoringSettings,
 } from '@slipway/contracts';
 import type { RegistryService } from '../registry/registry-service.js';
+import { resolveVersion } from '../registry/version-loader.js';
 import type { ArtifactStore } from '../tracking/artifact-store.js';
 import type { RunArtifacts } from '../tracking/run-artifacts.js';
 import type { TrackingService } from '../tracking/tracking-service.js';
@@ -80,18 +82,40 @@ export class EvaluationService {
     return { artifacts: this.deps.artifacts, tracking: this.deps.tracking, reader: this.deps.datasets };
   }
 
-  /** Evaluates, logs and stores; returns the stored evaluation. */
-  async evaluate(request: CreateEvaluationRequest, actor: string): Promise<Evaluation> {
-    const evaluation = await this.run(request, actor);
+  /**
+   * Evaluates, logs and stores; returns the stored evaluation. `id` names it (an evaluation job
+   * passes one derived from the job, so a retried attempt finds the evaluation it already stored).
+   */
+  async evaluate(request: CreateEvaluationRequest, actor: string, id?: string): Promise<Evaluation> {
+    const evaluation = await this.run(request, actor, id);
     await this.save(evaluation);
     return evaluation;
+  }
+
+  /**
+   * The request checked as far as it can be without data, with every model alias pinned to the
+   * version it names now: a detached evaluation evaluates what the caller saw when submitting.
+   */
+  async pin(request: CreateEvaluationRequest): Promise<CreateEvaluationRequest> {
+    checkRequest(request);
+    const models: EvaluatedModelRef[] = [];
+    for (const [i, ref] of request.models.entries()) {
+      const version = await resolveVersion(this.deps.registry, ref, `models[${i}]`);
+      models.push({ name: version.name, version: version.version, ...definedFields({ role: ref.role }) });
+    }
+    return { ...request, models };
+  }
+
+  /** A stored evaluation, or undefined. */
+  find(id: string): Promise<Evaluation | undefined> {
+    return this.deps.store.getEvaluation(id);
   }
 
   /**
    * Evaluates and logs to a run, without storing: promotion decides what the evaluation led to
    * before it is saved (see `save`).
    */
-  async run(request: CreateEvaluationRequest, actor: string): Promise<Evaluation> {
+  async run(request: CreateEvaluationRequest, actor: string, id = this.newId()): Promise<Evaluation> {
     checkRequest(request);
     const settings = scoringSettings(request);
     const dataset = await loadDataset(this.datasetDeps, request.dataset, 'dataset');
@@ -115,7 +139,7 @@ export class EvaluationService {
     }
     await this.reportEvaluated(models, dataset.rows, settings.labelColumn, outputs);
     const evaluation: Evaluation = {
-      id: this.newId(),
+      id,
       createdAt: this.now(),
       createdBy: actor,
       settings,

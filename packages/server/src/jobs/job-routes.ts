@@ -1,11 +1,17 @@
-/** The jobs API under `/api/v1/jobs`: submit batch scoring, list, show (with progress), cancel, retry. */
+/**
+ * The jobs API under `/api/v1/jobs`: submit batch scoring, a monitor run or an evaluation; list,
+ * show (with progress), cancel, retry. Webhook deliveries are queued by the platform (alerts), not
+ * submitted here; they are listed, shown and retried like every job.
+ */
 import {
   BatchScorePayloadSchema,
+  CreateEvaluationRequestSchema,
   MonitorRunPayloadSchema,
   JOB_KINDS,
   JOB_STATES,
   invalidArgument,
   type BatchScorePayload,
+  type CreateEvaluationRequest,
   type JobDetails,
   type JobKind,
   type JobPage,
@@ -13,6 +19,7 @@ import {
   type MonitorRunPayload,
 } from '@slipway/contracts';
 import type { FastifyInstance } from 'fastify';
+import { actorOf } from '../registry/request-actor.js';
 import { ERROR_RESPONSES } from '../tracking/tracking-routes-support.js';
 import type { JobService } from './job-service.js';
 
@@ -64,6 +71,26 @@ export function registerJobRoutes(app: FastifyInstance, jobs: JobService): void 
     },
     async (request, reply): Promise<JobResponse> => {
       const job = await jobs.submitMonitorRun(request.body.monitorId);
+      void reply.code(201);
+      return { job };
+    },
+  );
+
+  app.post<{ Body: CreateEvaluationRequest }>(
+    '/jobs/evaluation',
+    {
+      schema: {
+        summary: 'Queue an evaluation on the job runner (the body of POST /api/v1/evaluations)',
+        description:
+          'The request is checked and its aliases pinned to versions now; the evaluation then runs on the ' +
+          'platform or a worker, survives restarts, and its result names the stored evaluation and the gate verdict.',
+        tags,
+        body: CreateEvaluationRequestSchema,
+        response: { ...ERROR_RESPONSES },
+      },
+    },
+    async (request, reply): Promise<JobResponse> => {
+      const job = await jobs.submitEvaluation(request.body, actorOf(request));
       void reply.code(201);
       return { job };
     },

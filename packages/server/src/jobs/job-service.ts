@@ -1,7 +1,8 @@
 /**
- * Job use cases: submit a batch scoring job (validated and planned before anything is queued),
- * read jobs with their progress, cancel and retry. The job store keeps the record; the work queue
- * carries the partitions to whichever runner takes them.
+ * Job use cases: submit a batch scoring job (validated and planned before anything is queued), a
+ * monitor run, a webhook delivery or an evaluation; read jobs with their progress, cancel and
+ * retry. The job store keeps the record; the work queue carries the partitions to whichever
+ * runner takes them.
  */
 import { randomUUID } from 'node:crypto';
 import { isAbsolute } from 'node:path';
@@ -11,27 +12,34 @@ import {
   invalidArgument,
   notFound,
   type BatchScorePayload,
+  type CreateEvaluationRequest,
   type Job,
+  type JobKind,
+  type JobPayloads,
   type JobDetails,
   type JobPage,
   type JobPartition,
   type JobProgress,
+  type WebhookDeliveryPayload,
 } from '@slipway/contracts';
+import { validateAlertWebhookUrl } from '../monitoring/alert-channels.js';
 import { resolveVersion } from '../registry/version-loader.js';
 import type { RegistryService } from '../registry/registry-service.js';
 import type { BatchIo } from './batch/batch-io.js';
 import { planBatchScore } from './batch/batch-score.js';
-import { JOB_CATALOG, type JobKindDefinition, type JobQueueName } from './job-catalog.js';
+import { JOB_CATALOG, checkJobPayload, type JobKindDefinition, type JobQueueName } from './job-catalog.js';
 import type { JobListRequest, JobStore } from './job-store.js';
 import type { WorkItem, WorkQueue } from './work-queue.js';
 
 /** What the job service needs. */
 export interface JobServiceDeps {
   store: JobStore;
-  /** The work queue of each name in the catalog (`jobs`, `monitors`). */
+  /** The work queue of each name in the catalog (`jobs`, `monitors`, `deliveries`). */
   queues: Readonly<Record<JobQueueName, WorkQueue>>;
   /** The id of a monitor named by id or name; NOT_FOUND when there is none. */
   monitorId?: (idOrName: string) => Promise<string>;
+  /** Checks an evaluation request and pins its aliases (EvaluationService.pin); absent: no evaluations. */
+  pinEvaluation?: (request: CreateEvaluationRequest) => Promise<CreateEvaluationRequest>;
   registry: Pick<RegistryService, 'getModelVersion' | 'getVersionByAlias'>;
   io: BatchIo;
   catalog?: Readonly<Record<string, JobKindDefinition>>;
@@ -110,20 +118,49 @@ export class JobService {
       throw invalidArgument('monitorId', 'monitorId is required');
     const resolve = this.deps.monitorId;
     if (resolve === undefined) throw new SlipwayError('UNAVAILABLE', 'This process has no monitoring.');
-    const monitorId = await resolve(idOrName);
-    const definition = this.definition('monitor_run');
+    return this.submitSingle('monitor_run', { monitorId: await resolve(idOrName) });
+  }
+
+  /**
+   * Queues one webhook notification (an alert's, for now); the runner POSTs it and retries with
+   * backoff until the receiver answers 2xx or the kind's attempts are used up.
+   */
+  async submitWebhookDelivery(payload: WebhookDeliveryPayload): Promise<JobDetails> {
+    checkJobPayload(this.definition('webhook_delivery'), payload);
+    validateAlertWebhookUrl(payload.url, 'url');
+    return this.submitSingle('webhook_delivery', payload);
+  }
+
+  /**
+   * Queues an evaluation (the synchronous route's request): checked and its aliases pinned now, so
+   * a request that cannot work is refused before it is queued, and run by whichever runner takes it.
+   */
+  async submitEvaluation(request: CreateEvaluationRequest, actor: string): Promise<JobDetails> {
+    const pin = this.deps.pinEvaluation;
+    if (pin === undefined) throw new SlipwayError('UNAVAILABLE', 'This process has no evaluation.');
+    const payload = { request: await pin(request), actor };
+    checkJobPayload(this.definition('evaluation'), payload);
+    return this.submitSingle('evaluation', payload);
+  }
+
+  /** Creates and queues a job of one partition, the shape of every kind but batch scoring. */
+  private async submitSingle<K extends Exclude<JobKind, 'batch_score'>>(
+    kind: K,
+    payload: JobPayloads[K],
+  ): Promise<JobDetails> {
+    const definition = this.definition(kind);
     const now = this.now();
-    const job: Job = {
+    const job = {
       id: this.newId(),
-      kind: 'monitor_run',
+      kind,
       state: 'queued',
-      payload: { monitorId },
+      payload,
       createdAt: now,
       updatedAt: now,
       maxAttempts: definition.policy.maxAttempts,
       cancelRequested: false,
       progress: { rowsDone: 0, rowsRejected: 0, partitionsTotal: 1, partitionsDone: 0 },
-    };
+    } as Job;
     const partitions: JobPartition[] = [
       {
         jobId: job.id,

@@ -23,8 +23,13 @@ export interface WorkItem {
 export interface DeliveryPolicy {
   /** Deliveries an item gets in all (first one included) before it is dead. */
   maxAttempts: number;
-  /** Delay before a failed item is delivered again (ms). */
+  /** Delay before a failed item is delivered again (ms); the first retry's when backing off. */
   retryDelayMs: number;
+  /**
+   * Set: exponential backoff. The delay after attempt n is about `retryDelayMs · 2^(n−1)`, capped at
+   * this (ms) and jittered (see `retryDelayAfter`). Absent: every retry waits `retryDelayMs`.
+   */
+  maxRetryDelayMs?: number;
   /** How long a delivery holds its item without a heartbeat before it is redelivered (ms). */
   leaseMs: number;
 }
@@ -84,4 +89,21 @@ export interface WorkQueue {
    * connections the queue opened itself; the embedded SQL queue leaves the metadata store open.
    */
   close(): Promise<void>;
+}
+
+/**
+ * The delay before the retry after attempt `attempt` (1-based) failed. With backoff the bound
+ * doubles per attempt, `min(maxRetryDelayMs, retryDelayMs · 2^(attempt−1))`, and the delay is drawn
+ * from its upper half ("equal jitter", as pg-boss does): items that failed together, say during a
+ * receiver outage, come back spread out, yet never sooner than half the bound. `random` is in [0, 1).
+ */
+export function retryDelayAfter(
+  policy: Pick<DeliveryPolicy, 'retryDelayMs' | 'maxRetryDelayMs'>,
+  attempt: number,
+  random: () => number,
+): number {
+  if (policy.maxRetryDelayMs === undefined) return policy.retryDelayMs;
+  // The exponent is capped so 2^n stays finite long after the cap has taken over.
+  const bound = Math.min(policy.maxRetryDelayMs, policy.retryDelayMs * 2 ** Math.min(attempt - 1, 52));
+  return Math.floor(bound / 2 + (bound / 2) * random());
 }

@@ -1,39 +1,27 @@
 /**
- * Where alert notifications go: the server's log (one line) or a webhook (a signed JSON POST, the
- * registry webhooks' signature scheme, so one receiver verifies both). A channel sends once and
- * throws on failure; retrying is the caller's job (the job runner), so no retry loop lives here.
- * Secrets never appear in log lines or error messages, and neither does a URL's path or query,
- * since many webhook URLs (Slack's, for one) carry their credential there.
+ * Where alert notifications go: the server's log (one line, written at once) or a webhook (a
+ * `webhook_delivery` job: the job runner POSTs it signed with the registry webhooks' scheme, so one
+ * receiver verifies both, and retries it with backoff). Secrets never appear in log lines, job
+ * payloads or error messages, and neither does a URL's path or query in errors, since many webhook
+ * URLs (Slack's, for one) carry their credential there.
  */
 import {
-  SlipwayError,
-  WEBHOOK_DELIVERY_HEADER,
-  WEBHOOK_EVENT_HEADER,
-  WEBHOOK_SIGNATURE_HEADER,
   invalidArgument,
   type AlertChannel,
+  type AlertDelivery,
   type MonitorStatistic,
+  type WebhookDeliveryPayload,
 } from '@slipway/contracts';
-import { DEFAULT_RETRY_POLICY, signWebhookPayload } from '../registry/webhook-signing.js';
 import type { AlertEvent, AlertNotification } from './alert-rules.js';
 
-/** Sends one notification; resolves once it was delivered, rejects when it was not. */
-export interface AlertNotifier {
-  notify(notification: AlertNotification): Promise<void>;
-}
+/** Queues one webhook delivery job (JobService.submitWebhookDelivery); resolves with the job. */
+export type SubmitDelivery = (payload: WebhookDeliveryPayload) => Promise<{ id: string }>;
 
-/** The fetch webhooks POST with (injected in tests). */
-export type AlertFetch = (url: string, init: RequestInit) => Promise<Response>;
-
-/** What the channels need; every field has a default. */
-export interface AlertChannelDeps {
+/** What alert notifications are sent with. */
+export interface AlertDispatchDeps {
+  submit: SubmitDelivery;
   /** Receives the log channel's lines (default: console.log). */
   writeLine?: (line: string) => void;
-  fetch?: AlertFetch;
-  /** ms since epoch, for the signature's timestamp. */
-  now?: () => number;
-  /** Per-request timeout (ms), response headers included (default 10 s). */
-  timeoutMs?: number;
 }
 
 /** The body a webhook receives. */
@@ -50,7 +38,6 @@ const SECRET = /^[\x21-\x7e]{16,256}$/;
 /** C0 and C1 controls, DEL and Unicode line breaks: anything that could split a header or a log line. */
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
-const USER_AGENT = 'Slipway-Alerts/1';
 
 /**
  * A channel checked at rule-validation time, with only its known fields. `field` prefixes the
@@ -100,21 +87,61 @@ export function validateAlertWebhookUrl(url: string, field: string): string {
   return url;
 }
 
-/** The notifier for one channel. */
-export function notifierFor(channel: AlertChannel, deps: AlertChannelDeps = {}): AlertNotifier {
-  return channel.kind === 'log' ? new LogAlertChannel(deps) : new WebhookAlertChannel(channel, deps);
+/**
+ * Sends a notification to every channel of its rule, in order: a log channel's line at once, and
+ * for each webhook channel a `webhook_delivery` job, which the job runner POSTs and retries with
+ * backoff. Resolves with the jobs queued (for the alert's `deliveries`) once every channel was
+ * handled; rejects when one could not be queued (the caller sends the notification again later).
+ */
+export function alertDispatcher(deps: AlertDispatchDeps): (n: AlertNotification) => Promise<AlertDelivery[]> {
+  const log = new LogAlertChannel(deps.writeLine === undefined ? {} : { writeLine: deps.writeLine });
+  return async (notification) => {
+    const deliveries: AlertDelivery[] = [];
+    for (const [channel, target] of notification.rule.channels.entries()) {
+      if (target.kind === 'log') {
+        log.write(notification);
+        continue;
+      }
+      const job = await deps.submit(alertDeliveryPayload(notification, channel));
+      deliveries.push({ event: notification.event, channel, jobId: job.id });
+    }
+    return deliveries;
+  };
+}
+
+/**
+ * The delivery job of one webhook channel's notification: the body fixed now, the secret named by
+ * rule and channel (never copied into the job, which the jobs API shows) and read at each attempt.
+ */
+export function alertDeliveryPayload(
+  notification: AlertNotification,
+  channel: number,
+): WebhookDeliveryPayload {
+  const target = notification.rule.channels[channel];
+  if (target?.kind !== 'webhook')
+    throw new Error(`Channel ${channel} of rule ${notification.rule.id} is not a webhook.`);
+  const { alert, rule, event } = notification;
+  return {
+    url: target.url,
+    event: `alert.${event}`,
+    // One per (alert, event), the same on every attempt; both are inside the signed body too.
+    deliveryId: `${alert.id}.${event}`,
+    body: JSON.stringify(alertWebhookPayload(notification)),
+    ...(target.secret === undefined ? {} : { signing: { alertRule: rule.id, channel } }),
+    alertId: alert.id,
+  };
 }
 
 /** Writes one line per notification; it names the alert, rule and evidence, never a channel. */
-export class LogAlertChannel implements AlertNotifier {
+export class LogAlertChannel {
   private readonly writeLine: (line: string) => void;
 
-  constructor(deps: Pick<AlertChannelDeps, 'writeLine'> = {}) {
+  constructor(deps: Pick<AlertDispatchDeps, 'writeLine'> = {}) {
     this.writeLine = deps.writeLine ?? ((line) => console.log(line));
   }
 
   /** Writes the line (never fails short of the writer throwing). */
-  async notify(notification: AlertNotification): Promise<void> {
+  write(notification: AlertNotification): void {
     this.writeLine(formatAlertLine(notification));
   }
 }
@@ -136,81 +163,14 @@ function describeStatistic(s: MonitorStatistic): string {
   return `${s.check}/${s.name}${subject}=${s.value}${threshold}`;
 }
 
-/** POSTs the notification as signed JSON; throws UNAVAILABLE unless the receiver answers 2xx. */
-export class WebhookAlertChannel implements AlertNotifier {
-  private readonly url: string;
-  private readonly secret: string | undefined;
-  private readonly fetch: AlertFetch;
-  private readonly now: () => number;
-  private readonly timeoutMs: number;
-
-  constructor(channel: Extract<AlertChannel, { kind: 'webhook' }>, deps: AlertChannelDeps = {}) {
-    this.url = channel.url;
-    this.secret = channel.secret;
-    this.fetch = deps.fetch ?? ((url, init) => fetch(url, init));
-    this.now = deps.now ?? Date.now;
-    this.timeoutMs = deps.timeoutMs ?? DEFAULT_RETRY_POLICY.timeoutMs;
-  }
-
-  /** Sends once; a rejection means not delivered (the caller may retry the same notification). */
-  async notify(notification: AlertNotification): Promise<void> {
-    // Checked again at send time: a stored URL may predate validation, and the check is cheap.
-    validateAlertWebhookUrl(this.url, 'url');
-    const body = JSON.stringify(alertWebhookPayload(notification));
-    let response: Response;
-    try {
-      response = await this.fetch(this.url, {
-        method: 'POST',
-        headers: this.headersFor(notification, body),
-        body,
-        // A redirect is a misconfigured endpoint: following it would POST the alert somewhere else.
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-    } catch (error) {
-      throw this.unavailable(describeFailure(error, this.timeoutMs));
-    }
-    // The response body is not used; cancelling it frees the connection.
-    await response.body?.cancel().catch(() => undefined);
-    if (response.status < 200 || response.status >= 300) {
-      throw this.unavailable(`answered ${response.status}`, { statusCode: response.status });
-    }
-  }
-
-  private headersFor({ alert, event }: AlertNotification, body: string): Record<string, string> {
-    return {
-      'content-type': 'application/json',
-      'user-agent': USER_AGENT,
-      [WEBHOOK_EVENT_HEADER]: `alert.${event}`,
-      // One per (alert, event), the same on every retry; both are inside the signed body too.
-      [WEBHOOK_DELIVERY_HEADER]: encodeURIComponent(`${alert.id}.${event}`),
-      ...(this.secret === undefined
-        ? {}
-        : { [WEBHOOK_SIGNATURE_HEADER]: signWebhookPayload(this.secret, body, this.now()) }),
-    };
-  }
-
-  /** Names the target by origin only: the path or query may hold a credential. */
-  private unavailable(reason: string, extra: Record<string, unknown> = {}): SlipwayError {
-    const origin = new URL(this.url).origin;
-    return new SlipwayError('UNAVAILABLE', `Alert webhook ${origin} ${reason}.`, { origin, ...extra });
-  }
-}
-
 /** The JSON body of a webhook notification. */
 export function alertWebhookPayload({ alert, rule, event }: AlertNotification): AlertWebhookPayload {
+  // Earlier deliveries are the platform's bookkeeping, not part of what is announced.
+  const { deliveries: _deliveries, ...announced } = alert;
   return {
     event,
-    alert,
+    alert: announced,
     rule: { id: rule.id, name: rule.name, severity: rule.severity },
     monitor: { id: alert.monitorId },
   };
-}
-
-/** "timed out after 10000 ms", or fetch's message with its cause ("fetch failed: connect ECONNREFUSED ..."). */
-function describeFailure(error: unknown, timeoutMs: number): string {
-  if (!(error instanceof Error)) return String(error);
-  if (error.name === 'TimeoutError' || error.name === 'AbortError') return `timed out after ${timeoutMs} ms`;
-  const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
-  return `failed: ${error.message}${cause}`;
 }

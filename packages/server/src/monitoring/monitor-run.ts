@@ -6,6 +6,7 @@
 import {
   SlipwayError,
   type Alert,
+  type AlertDelivery,
   type Monitor,
   type MonitorRun,
   type MonitorStatistic,
@@ -35,8 +36,11 @@ export interface ReferenceMetrics {
   baseline?: { value: number; model: string };
 }
 
-/** Sends one notification; throwing leaves the alert's `notifiedAt` unchanged, so it is sent again. */
-export type Notify = (notification: AlertNotification) => Promise<void>;
+/**
+ * Sends one notification (a log line now, webhook delivery jobs queued) and answers the delivery
+ * jobs queued; throwing leaves the alert's `notifiedAt` unchanged, so it is sent again next run.
+ */
+export type Notify = (notification: AlertNotification) => Promise<AlertDelivery[]>;
 
 /** What a run needs. */
 export interface MonitorRunDeps {
@@ -50,7 +54,7 @@ export interface MonitorRunDeps {
   referenceMetric?: (monitor: Monitor) => Promise<ReferenceMetrics>;
   newId: () => string;
   now: () => number;
-  /** Told about a notification that failed (it is retried at the next run). */
+  /** Told about a notification that could not be sent or queued (it is sent again at the next run). */
   onNotifyError?: (error: unknown, notification: AlertNotification) => void;
 }
 
@@ -203,8 +207,12 @@ async function applyAlerts(monitor: Monitor, run: MonitorRun, deps: MonitorRunDe
   }
   for (const notification of plan.notify) {
     try {
-      await deps.notify(notification);
-      await deps.store.updateAlert(notification.alert.id, { notifiedAt: deps.now() });
+      const deliveries = await deps.notify(notification);
+      const known = notification.alert.deliveries ?? [];
+      await deps.store.updateAlert(notification.alert.id, {
+        notifiedAt: deps.now(),
+        ...(deliveries.length === 0 ? {} : { deliveries: [...known, ...deliveries] }),
+      });
     } catch (err) {
       deps.onNotifyError?.(err, notification);
     }

@@ -11,6 +11,7 @@
  */
 import type {
   Alert,
+  AlertDelivery,
   AlertRule,
   AlertState,
   Monitor,
@@ -76,6 +77,8 @@ export interface AlertPatch {
   evidence?: MonitorStatistic[];
   notifiedAt?: number;
   resolvedAt?: number;
+  /** Replaces the alert's list of delivery jobs. */
+  deliveries?: AlertDelivery[];
 }
 
 /** Filters of an alert listing, newest (by `firedAt`) first. */

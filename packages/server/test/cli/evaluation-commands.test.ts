@@ -9,6 +9,7 @@ import type {
   EvaluationPolicy,
   EvaluationReport,
   GateVerdict,
+  JobDetailsOf,
   RegistryEvent,
 } from '@slipway/contracts';
 import {
@@ -546,6 +547,43 @@ describe('slipway baselines, eval, models gate and promote', () => {
       direction: 'higher',
       margin: { kind: 'absolute', value: 0.05 },
     });
+  });
+
+  it('queues an evaluation as a job with --detach; the job names the stored evaluation and its verdict', async () => {
+    const args = ['eval', '--dataset', holdout, '--task', 'binary', '--label', 'y'];
+    const models = ['--model', 'churn/2', '--baseline', 'churn-rules/1'];
+    const gate = ['--gate-metric', 'accuracy', '--margin', '0.05'];
+    const queued = json<JobDetailsOf<'evaluation'>>(
+      await cli([...args, ...models, ...gate, '--detach', '--json']),
+    );
+    expect(queued).toMatchObject({ kind: 'evaluation', payload: { request: { task: 'binary' } } });
+    const done = await client.jobs.wait(queued.id, { intervalMs: 50 });
+    if (done.kind !== 'evaluation') throw new Error(`unexpected kind ${done.kind}`);
+    expect(done.state, JSON.stringify(done.error)).toBe('succeeded');
+    const stored = await client.evaluations.get(done.result?.evaluationId ?? '');
+    expect(stored.verdict?.passed).toBe(false);
+    expect(done.result?.verdict).toEqual(stored.verdict);
+    // The same request run in the request: the same report, metric for metric.
+    const sync = json<{ evaluation: Evaluation }>(await cli([...args, ...models, '--json'])).evaluation;
+    expect(stored.report.models.map((m) => m.metrics)).toEqual(sync.report.models.map((m) => m.metrics));
+    // The dataset was uploaded into the evaluation's run before the job was queued.
+    expect(stored.runId).toBe(queued.payload.request.runId);
+
+    const plain = await cli([...args, ...models, '--detach']);
+    expect(plain.code, plain.err).toBeUndefined();
+    expect(plain.out).toMatch(/^job_[0-9a-f]{32}\n$/);
+    const listed = await cli(['jobs', 'list', '--kind', 'evaluation']);
+    expect(listed.out).toContain(queued.id);
+    expect(listed.out).toContain(plain.out.trim());
+    await client.jobs.wait(plain.out.trim(), { intervalMs: 50 });
+    const shown = await cli(['jobs', 'show', queued.id]);
+    expect(shown.out).toMatch(new RegExp(`^evaluation: +${stored.id}$`, 'm'));
+    expect(shown.out).toMatch(/^gate: +failed$/m);
+
+    // Refused at submit, before anything is queued: an unknown model, named by position.
+    const unknown = await cli([...args, '--model', 'nosuch/1', '--detach']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.err).toMatch(/nosuch/);
   });
 
   it('sets, shows and deletes a gate', async () => {

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type {
   Evaluation,
   GateVerdict,
+  JobDetails,
   ModelVersion,
   PromoteResponse,
   RegistryEvent,
@@ -446,5 +447,81 @@ describe('policies and gated promotion', () => {
     expect((await api('DELETE', '/models/churn/evaluation-policy')).status).toBe(204);
     errorOf(await api('GET', '/models/churn/evaluation-policy'), 404, 'NOT_FOUND');
     ok(await api('PUT', '/models/churn/aliases/champion', { version: '1' }));
+  });
+});
+
+describe('evaluations as jobs (POST /api/v1/jobs/evaluation)', () => {
+  const request = (change: Record<string, unknown> = {}): Record<string, unknown> => ({
+    task: 'binary',
+    labelColumn: 'churned',
+    dataset: { uri: holdout },
+    models: [
+      { name: 'churn', alias: 'champion' },
+      { name: 'churn-constant', version: '1', role: 'baseline' },
+    ],
+    gate: { metric: 'accuracy', direction: 'higher', margin: { kind: 'absolute', value: 0.1 } },
+    ...change,
+  });
+
+  async function jobCount(): Promise<number> {
+    return (ok(await api('GET', '/jobs?kind=evaluation'))['jobs'] as JobDetails[]).length;
+  }
+
+  it('pins the alias at submit, runs on the job runner and names the stored evaluation and verdict', async () => {
+    const before = await evaluationCount();
+    const queued = ok(await api('POST', '/jobs/evaluation', request(), { 'x-slipway-user': 'carol' }), 201)[
+      'job'
+    ] as JobDetails;
+    if (queued.kind !== 'evaluation') throw new Error(`unexpected kind ${queued.kind}`);
+    expect(queued.payload.request.models[0]).toEqual({ name: 'churn', version: '1' });
+    let job: JobDetails = queued;
+    const deadline = Date.now() + 20_000;
+    while (job.state === 'queued' || job.state === 'running') {
+      if (Date.now() > deadline) throw new Error('the evaluation job never finished');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      job = ok(await api('GET', `/jobs/${queued.id}`))['job'] as JobDetails;
+    }
+    if (job.kind !== 'evaluation') throw new Error(`unexpected kind ${job.kind}`);
+    expect(job.state, JSON.stringify(job.error)).toBe('succeeded');
+    const stored = ok(await api('GET', `/evaluations/${job.result?.evaluationId}`))[
+      'evaluation'
+    ] as Evaluation;
+    expect(stored.models.map((m) => m.id)).toEqual(['churn/1', 'churn-constant/1']);
+    expect(stored.createdBy).toBe('carol');
+    expect(job.result?.verdict).toEqual(stored.verdict);
+    expect(stored.verdict?.candidate.id).toBe('churn/1');
+    expect(job.progress.rowsDone).toBe(400);
+    expect(await evaluationCount()).toBe(before + 1);
+  });
+
+  it.each([
+    ['a body without its task', { task: undefined }, 'task'],
+    [
+      'a gate with two candidates',
+      {
+        models: [
+          { name: 'churn', version: '1' },
+          { name: 'churn', version: '2' },
+        ],
+      },
+      'gate',
+    ],
+    [
+      'an unknown alias',
+      {
+        models: [
+          { name: 'churn', alias: 'nosuch' },
+          { name: 'churn-constant', version: '1', role: 'baseline' },
+        ],
+      },
+      'alias',
+    ],
+  ])('refuses %s at submit, naming the field, and queues nothing', async (_label, change, field) => {
+    const before = await jobCount();
+    const reply = await api('POST', '/jobs/evaluation', request(change));
+    expect(reply.status, JSON.stringify(reply.body)).toBeGreaterThanOrEqual(400);
+    expect(reply.status).toBeLessThan(500);
+    expect((reply.body['error'] as { details?: { field?: string } }).details?.field).toBe(field);
+    expect(await jobCount()).toBe(before);
   });
 });

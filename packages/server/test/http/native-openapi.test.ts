@@ -93,6 +93,7 @@ const ROUTES: [string, string][] = [
   ['get', '/api/v1/endpoints/{name}/export'],
   ['post', '/api/v1/jobs/batch-score'],
   ['post', '/api/v1/jobs/monitor-run'],
+  ['post', '/api/v1/jobs/evaluation'],
   ['get', '/api/v1/jobs'],
   ['get', '/api/v1/jobs/{id}'],
   ['post', '/api/v1/jobs/{id}/cancel'],

@@ -3,6 +3,7 @@
  * to pg-boss's job options, and how a dead letter's error is told.
  */
 import { describe, expect, test } from 'vitest';
+import { retryDelayAfter } from '../../src/jobs/work-queue.js';
 import { parsePgBossUri } from '../../src/storage/queue/open-work-queue.js';
 import { deadLetterError, pgBossJobOptions } from '../../src/storage/queue/pg-boss-work-queue.js';
 import { expectError } from '../storage/contract/harness.js';
@@ -47,6 +48,27 @@ describe('pgBossJobOptions', () => {
       heartbeatSeconds: 31,
       expireInSeconds: 86_400,
     });
+  });
+
+  test('maps a backoff cap to pg-boss exponential retries capped in whole seconds', () => {
+    const policy = { maxAttempts: 6, retryDelayMs: 1_000, maxRetryDelayMs: 300_500, leaseMs: 10_000 };
+    expect(pgBossJobOptions(policy)).toMatchObject({ retryDelay: 1, retryBackoff: true, retryDelayMax: 301 });
+  });
+});
+
+describe('retryDelayAfter', () => {
+  const policy = { retryDelayMs: 1_000, maxRetryDelayMs: 5_000 };
+
+  test('doubles the bound per attempt up to the cap and draws from its upper half', () => {
+    const low = [1, 2, 3, 4, 5].map((attempt) => retryDelayAfter(policy, attempt, () => 0));
+    expect(low).toEqual([500, 1_000, 2_000, 2_500, 2_500]);
+    const high = [1, 2, 3, 4].map((attempt) => retryDelayAfter(policy, attempt, () => 0.999_999));
+    expect(high).toEqual([999, 1_999, 3_999, 4_999]);
+    expect(retryDelayAfter(policy, 10_000, () => 0.5)).toBe(3_750);
+  });
+
+  test('is the fixed delay without a cap', () => {
+    expect(retryDelayAfter({ retryDelayMs: 2_000 }, 5, () => 0)).toBe(2_000);
   });
 });
 

@@ -59,6 +59,39 @@ describe('SqlWorkQueue with a hand-moved clock', () => {
     expect(attempts).toEqual([1, 2]);
   });
 
+  test('backs off exponentially: each retry waits twice as long as the one before, up to the cap', async () => {
+    const attempts: number[] = [];
+    const dead: string[] = [];
+    const backoff = new SqlWorkQueue(backend, {
+      clock,
+      pollIntervalMs: 20,
+      random: () => 0,
+      queue: 'backoff',
+    });
+    await backoff.consume(
+      async (delivery) => {
+        attempts.push(delivery.attempt);
+        throw new Error(`attempt ${delivery.attempt} fails`);
+      },
+      { concurrency: 1, workerId: 'w1', onDead: async (_item, error) => void dead.push(error) },
+    );
+    const policy = { maxAttempts: 4, retryDelayMs: 10_000, maxRetryDelayMs: 30_000, leaseMs: 10_000 };
+    await backoff.enqueue([workItem(0)], policy);
+    await waitFor(() => attempts.length === 1);
+    // With random() = 0 the delays are the lower halves of 10, 20 and (capped) 30 s.
+    for (const [i, delay] of [5_000, 10_000, 15_000].entries()) {
+      now += delay - 1;
+      await sleep(QUIET_MS);
+      expect(attempts).toHaveLength(i + 1);
+      now += 1;
+      await waitFor(() => attempts.length === i + 2);
+    }
+    await waitFor(() => dead.length === 1);
+    await backoff.close();
+    expect(attempts).toEqual([1, 2, 3, 4]);
+    expect(dead).toEqual(['attempt 4 fails']);
+  });
+
   test('reclaims a lapsed lease, and reports it dead naming the worker once attempts are used up', async () => {
     // A worker that claims and then never renews: a process that died.
     const ghost = new SqlWorkItems(backend, DEFAULT_QUEUE);

@@ -1,28 +1,24 @@
 /**
- * Alert channels against a real local HTTP receiver (node:http): the signed POST, verified with the
- * registry webhooks' own verifier; failures, timeouts and redirects; URL validation; the log line.
+ * Alert channels: what a notification queues (one webhook delivery job per webhook channel, the
+ * secret only referenced), URL and secret validation, the log line. The POST itself, against a real
+ * receiver, is test/jobs/webhook-delivery.test.ts.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
   SlipwayError,
   type Alert,
   type AlertChannel,
   type AlertRule,
-  WEBHOOK_SIGNATURE_HEADER,
+  type WebhookDeliveryPayload,
 } from '@slipway/contracts';
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import {
   LogAlertChannel,
-  WebhookAlertChannel,
+  alertDispatcher,
   formatAlertLine,
-  notifierFor,
   validateChannel,
   type AlertWebhookPayload,
 } from '../../src/monitoring/alert-channels.js';
 import type { AlertNotification } from '../../src/monitoring/alert-rules.js';
-import { verifyWebhookSignature } from '../../src/registry/webhook-signing.js';
-import { closedPortUrl, WebhookReceiver } from '../registry/webhook-receiver.js';
 
 const NOW = 1_767_225_600_123;
 const SECRET = 'whsec_alerts-test-secret-0123456789';
@@ -86,119 +82,72 @@ function thrown(fn: () => unknown): SlipwayError {
   throw new Error('expected a throw');
 }
 
-describe('WebhookAlertChannel', () => {
-  let receiver: WebhookReceiver;
+describe('alertDispatcher', () => {
+  const hook: AlertChannel = { kind: 'webhook', url: 'https://hooks.example.com/a?team=ml', secret: SECRET };
+  const plain: AlertChannel = { kind: 'webhook', url: 'http://127.0.0.1:9/b' };
 
-  beforeEach(async () => {
-    receiver = await WebhookReceiver.start();
-  });
-  afterEach(async () => {
-    await receiver.close();
-  });
+  function dispatcher(lines: string[], queued: WebhookDeliveryPayload[]) {
+    return alertDispatcher({
+      writeLine: (line) => lines.push(line),
+      submit: async (payload) => {
+        queued.push(payload);
+        return { id: `job_${queued.length}` };
+      },
+    });
+  }
 
-  test('POSTs the payload as JSON, signed like registry webhooks', async () => {
-    const channel: AlertChannel = { kind: 'webhook', url: `${receiver.url}/alerts?team=ml`, secret: SECRET };
-    await new WebhookAlertChannel(channel, { now: () => NOW }).notify(notification([channel]));
-
-    expect(receiver.requests).toHaveLength(1);
-    const [request] = receiver.requests;
-    expect(request?.method).toBe('POST');
-    expect(request?.path).toBe('/alerts?team=ml');
-    expect(request?.headers['content-type']).toBe('application/json');
-    expect(request?.headers['user-agent']).toBe('Slipway-Alerts/1');
-    expect(request?.headers['slipway-event']).toBe('alert.firing');
-    expect(request?.headers['slipway-delivery']).toBe('al1.firing');
-    const signature = String(request?.headers[WEBHOOK_SIGNATURE_HEADER]);
-    expect(signature).toMatch(/^t=1767225600,v1=[0-9a-f]{64}$/);
-    expect(verifyWebhookSignature(SECRET, signature, request?.body ?? '', NOW)).toBe(true);
-    expect(
-      verifyWebhookSignature('whsec_some-other-secret-000000', signature, request?.body ?? '', NOW),
-    ).toBe(false);
-
-    const payload = JSON.parse(request?.body ?? '') as AlertWebhookPayload;
-    expect(payload).toEqual({
+  test('writes the log line at once and queues one delivery job per webhook channel, in order', async () => {
+    const lines: string[] = [];
+    const queued: WebhookDeliveryPayload[] = [];
+    const withDeliveries = { ...alert, deliveries: [{ event: 'firing' as const, channel: 0, jobId: 'old' }] };
+    const deliveries = await dispatcher(
+      lines,
+      queued,
+    )({
+      alert: withDeliveries,
+      rule: ruleWith([hook, { kind: 'log' }, plain]),
+      event: 'firing',
+    });
+    expect(deliveries).toEqual([
+      { event: 'firing', channel: 0, jobId: 'job_1' },
+      { event: 'firing', channel: 2, jobId: 'job_2' },
+    ]);
+    expect(lines).toHaveLength(1);
+    expect(queued[0]).toEqual({
+      url: hook.url,
+      event: 'alert.firing',
+      deliveryId: 'al1.firing',
+      body: queued[0]?.body,
+      signing: { alertRule: 'r1', channel: 0 },
+      alertId: 'al1',
+    });
+    // The body is the announcement, without the platform's bookkeeping of earlier deliveries.
+    expect(JSON.parse(queued[0]?.body ?? '') as AlertWebhookPayload).toEqual({
       event: 'firing',
       alert,
       rule: { id: 'r1', name: 'age drift', severity: 'critical' },
       monitor: { id: 'm1' },
     });
-    // The rule's channels (and their secrets) are not part of the payload.
-    expect(request?.body).not.toContain(SECRET);
+    // The secret stays in the rule: the job (readable through the jobs API) only points at it.
+    expect(JSON.stringify(queued)).not.toContain(SECRET);
+    // A channel without a secret is sent unsigned.
+    expect(queued[1]).not.toHaveProperty('signing');
   });
 
-  test('a resolution is sent as alert.resolved; without a secret there is no signature header', async () => {
-    const channel: AlertChannel = { kind: 'webhook', url: receiver.url };
-    await notifierFor(channel).notify(notification([channel], 'resolved'));
-    const [request] = receiver.requests;
-    expect(request?.headers['slipway-event']).toBe('alert.resolved');
-    expect(request?.headers['slipway-delivery']).toBe('al1.resolved');
-    expect(request?.headers[WEBHOOK_SIGNATURE_HEADER]).toBeUndefined();
-    expect((JSON.parse(request?.body ?? '') as AlertWebhookPayload).event).toBe('resolved');
+  test('a resolution is queued as alert.resolved with its own delivery id', async () => {
+    const queued: WebhookDeliveryPayload[] = [];
+    await dispatcher([], queued)(notification([plain], 'resolved'));
+    expect(queued.map((p) => [p.event, p.deliveryId])).toEqual([['alert.resolved', 'al1.resolved']]);
+    expect((JSON.parse(queued[0]?.body ?? '') as AlertWebhookPayload).event).toBe('resolved');
   });
 
-  test('a non-2xx answer is reported as UNAVAILABLE with its status, naming only the origin', async () => {
-    receiver.failNext(1, 503);
-    const url = `${receiver.url}/hooks/T0KEN-IN-PATH?key=query-token`;
-    const channel: AlertChannel = { kind: 'webhook', url, secret: SECRET };
-    const error = await rejection(new WebhookAlertChannel(channel).notify(notification([channel])));
-    expect(error.code).toBe('UNAVAILABLE');
-    expect(error.message).toBe(`Alert webhook ${receiver.url} answered 503.`);
-    expect(error.details).toEqual({ origin: receiver.url, statusCode: 503 });
-    // No retry loop here: one request, the caller retries.
-    expect(receiver.requests).toHaveLength(1);
-    // And a retry of the same notification is accepted.
-    await new WebhookAlertChannel(channel).notify(notification([channel]));
-    expect(receiver.requests).toHaveLength(2);
-  });
-
-  test('a receiver that never answers times out', async () => {
-    receiver.hangNext(1);
-    const channel: AlertChannel = { kind: 'webhook', url: receiver.url };
-    const error = await rejection(
-      new WebhookAlertChannel(channel, { timeoutMs: 150 }).notify(notification([channel])),
-    );
-    expect(error.code).toBe('UNAVAILABLE');
-    expect(error.message).toBe(`Alert webhook ${receiver.url} timed out after 150 ms.`);
-  });
-
-  test('a refused connection is reported', async () => {
-    const url = await closedPortUrl();
-    const channel: AlertChannel = { kind: 'webhook', url };
-    const error = await rejection(new WebhookAlertChannel(channel).notify(notification([channel])));
-    expect(error.code).toBe('UNAVAILABLE');
-    expect(error.message).toMatch(
-      /^Alert webhook http:\/\/127\.0\.0\.1:\d+ failed: fetch failed: .*ECONNREFUSED/,
-    );
-  });
-
-  describe('redirects', () => {
-    let redirector: Server;
-
-    beforeEach(async () => {
-      redirector = createServer((_req, res) =>
-        res.writeHead(307, { location: `${receiver.url}/elsewhere` }).end(),
-      );
-      await new Promise<void>((resolve) => redirector.listen(0, '127.0.0.1', resolve));
+  test('rejects when a delivery cannot be queued, so the run sends the notification again', async () => {
+    const failing = alertDispatcher({
+      writeLine: () => undefined,
+      submit: () => Promise.reject(new SlipwayError('UNAVAILABLE', 'database is down')),
     });
-    afterEach(async () => {
-      redirector.closeAllConnections();
-      await new Promise<void>((resolve) => redirector.close(() => resolve()));
-    });
-
-    test('are not followed: a 3xx is a failed delivery', async () => {
-      const { port } = redirector.address() as AddressInfo;
-      const channel: AlertChannel = { kind: 'webhook', url: `http://127.0.0.1:${port}/hook` };
-      const error = await rejection(new WebhookAlertChannel(channel).notify(notification([channel])));
-      expect(error.details.statusCode).toBe(307);
-      expect(receiver.requests).toHaveLength(0);
-    });
-  });
-
-  test('a stored URL that fails validation is refused at send time without a request', async () => {
-    const channel: AlertChannel = { kind: 'webhook', url: `${receiver.url}/a\r\nX-Injected: y` };
-    const error = await rejection(new WebhookAlertChannel(channel).notify(notification([channel])));
-    expect(error.code).toBe('INVALID_ARGUMENT');
-    expect(receiver.requests).toHaveLength(0);
+    const error = await rejection(failing(notification([hook])));
+    expect(error.message).toBe('database is down');
   });
 });
 
@@ -268,7 +217,7 @@ describe('LogAlertChannel', () => {
 
   test('writes one line naming the alert and its evidence, and nothing of the channels', async () => {
     const lines: string[] = [];
-    await new LogAlertChannel({ writeLine: (line) => lines.push(line) }).notify(
+    new LogAlertChannel({ writeLine: (line) => lines.push(line) }).write(
       notification([webhook, { kind: 'log' }]),
     );
     expect(lines).toEqual([
@@ -290,10 +239,5 @@ describe('LogAlertChannel', () => {
       'alert resolved: rule "x\\nalert firing: forged" ("r1") severity=critical monitor="m1" alert="al1" run="run2" evidence: none',
     );
     expect(line).not.toContain('\n');
-  });
-
-  test('notifierFor picks the channel by kind', () => {
-    expect(notifierFor({ kind: 'log' })).toBeInstanceOf(LogAlertChannel);
-    expect(notifierFor(webhook)).toBeInstanceOf(WebhookAlertChannel);
   });
 });

@@ -1,11 +1,13 @@
 /**
- * The monitor scheduler over the real SQL monitoring store on SQLite, with the clock injected: a
+ * The monitor schedule (its tick driven by the job scheduler) over the real SQL monitoring store on
+ * SQLite, with the clock injected: a
  * scheduled monitor runs once when due, not again before its interval, again after it; two
  * schedulers on one database never run one due monitor twice; an unscheduled monitor never runs.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Monitor, MonitorRun } from '@slipway/contracts';
-import { startMonitorScheduler, type MonitorScheduler } from '../../src/monitoring/monitor-scheduler.js';
+import { JobScheduler } from '../../src/jobs/job-scheduler.js';
+import { monitorScheduleTick, type MonitorScheduleDeps } from '../../src/monitoring/monitor-scheduler.js';
 import type { SqlBackend } from '../../src/storage/sql/sql-backend.js';
 import { SqlMonitoringStore } from '../../src/storage/sql/sql-monitoring-store.js';
 import { sqliteTestBackend, type TestDatabase } from '../storage/backends.js';
@@ -14,7 +16,7 @@ let database: TestDatabase;
 let backend: SqlBackend;
 let store: SqlMonitoringStore;
 let clock = 0;
-const schedulers: MonitorScheduler[] = [];
+const schedulers: JobScheduler[] = [];
 
 function monitor(name: string, intervalMs?: number): Monitor {
   return {
@@ -30,18 +32,23 @@ function monitor(name: string, intervalMs?: number): Monitor {
   };
 }
 
-function scheduler(ran: string[]): MonitorScheduler {
-  const started = startMonitorScheduler({
-    store,
+/** A job scheduler (never started: the tests tick it) with only the monitor schedule. */
+function schedulerOf(deps: Omit<MonitorScheduleDeps, 'store'>): JobScheduler {
+  const scheduler = new JobScheduler({
+    ticks: { monitor_run: monitorScheduleTick({ store, ...deps }) },
     now: () => clock,
-    tickMs: 3_600_000,
+  });
+  schedulers.push(scheduler);
+  return scheduler;
+}
+
+function scheduler(ran: string[]): JobScheduler {
+  return schedulerOf({
     run: async (m) => {
       ran.push(m.name);
       return { id: `run-${ran.length}` } as MonitorRun;
     },
   });
-  schedulers.push(started);
-  return started;
 }
 
 beforeEach(async () => {
@@ -85,19 +92,30 @@ describe('monitor scheduler', () => {
     expect(ran).toEqual(['hourly']);
   });
 
+  it('does not tick a kind again before its catalog interval has passed', async () => {
+    await store.createMonitor(monitor('often', 1_000));
+    const ran: string[] = [];
+    const s = scheduler(ran);
+    clock = 2_000;
+    await s.tick();
+    // The monitor is due again at 3 000, but the schedule ticks every 5 s (the catalog's).
+    clock = 4_000;
+    await s.tick();
+    expect(ran).toEqual(['often']);
+    clock = 7_000;
+    await s.tick();
+    expect(ran).toEqual(['often', 'often']);
+  });
+
   it('reschedules a monitor whose run failed, and reports the failure', async () => {
     await store.createMonitor(monitor('flaky', 60_000));
     const errors: unknown[] = [];
-    const s = startMonitorScheduler({
-      store,
-      now: () => clock,
-      tickMs: 3_600_000,
+    const s = schedulerOf({
       run: async () => {
         throw new Error('log unavailable');
       },
       onError: (err) => errors.push(err),
     });
-    schedulers.push(s);
     clock = 61_000;
     await s.tick();
     expect(errors.map((e) => (e as Error).message)).toEqual(['log unavailable']);

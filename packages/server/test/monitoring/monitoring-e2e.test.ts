@@ -112,6 +112,15 @@ describe('a monitor over an endpoint', () => {
     expect(alerts).toHaveLength(1);
     expect(alerts[0]).toMatchObject({ severity: 'critical', state: 'firing', firedByRun: run.id });
     expect(alerts[0]?.evidence.map((s) => s.column)).toEqual(['b']);
+    // The notification went out as a webhook delivery job, which the alert links to.
+    const [queuedDelivery] = alerts[0]?.deliveries ?? [];
+    expect(queuedDelivery).toMatchObject({ event: 'firing', channel: 0 });
+    const delivered = await client.jobs.wait(queuedDelivery?.jobId ?? '', { intervalMs: 50 });
+    expect(delivered).toMatchObject({
+      kind: 'webhook_delivery',
+      state: 'succeeded',
+      result: { statusCode: 204, attempt: 1 },
+    });
     await receiver.waitForRequests(1);
     const delivery = receiver.requests[0];
     expect(delivery?.headers['slipway-event']).toBe('alert.firing');
@@ -140,6 +149,47 @@ describe('a monitor over an endpoint', () => {
     expect(second).toMatchObject({ monitorId: monitor.id, state: 'succeeded', rows: ROWS });
     const firing = (await api('GET', `/alerts?monitor=${monitor.id}&state=firing`)).body['alerts'] as Alert[];
     expect(firing.map((a) => [a.id, a.lastRun])).toEqual([[alerts[0]?.id, second.id]]);
+  });
+
+  it('retries a failing receiver on the job runner with backoff, not at the next monitor run', async () => {
+    const flaky = (await WebhookReceiver.start()).failNext(2, 503);
+    try {
+      const rule = await api('POST', '/monitors/fraud-drift/rules', {
+        name: 'drift-flaky',
+        match: { check: 'drift', name: 'ks' },
+        cooldownMs: 0,
+        channels: [{ kind: 'webhook', url: `${flaky.url}/hook`, secret: SECRET }],
+      });
+      expect(rule.status, JSON.stringify(rule.body)).toBe(201);
+      const ran = await api('POST', '/monitors/fraud-drift/run');
+      expect(ran.status, JSON.stringify(ran.body)).toBe(200);
+      const runsAfter = (await api('GET', '/monitors/fraud-drift/runs')).body['runs'] as MonitorRun[];
+      const alerts = (await api('GET', '/alerts?monitor=fraud-drift&state=firing')).body['alerts'] as Alert[];
+      const flakyAlert = alerts.find((a) => a.ruleId === (rule.body['rule'] as { id: string }).id);
+      const jobId = flakyAlert?.deliveries?.[0]?.jobId ?? '';
+      const done = await client.jobs.wait(jobId, { intervalMs: 50 });
+      expect(done).toMatchObject({ state: 'succeeded', result: { statusCode: 204, attempt: 3 } });
+      expect(done.partitions[0]?.attempts).toBe(3);
+      expect(flaky.requests.map((r) => r.headers['slipway-delivery'])).toEqual(
+        Array(3).fill(`${flakyAlert?.id}.firing`),
+      );
+      const last = flaky.requests[2];
+      expect(
+        verifyWebhookSignature(
+          SECRET,
+          String(last?.headers['slipway-signature']),
+          last?.body ?? '',
+          Date.now(),
+        ),
+      ).toBe(true);
+      // No monitor run happened meanwhile: the job runner did the retrying.
+      const runs = (await api('GET', '/monitors/fraud-drift/runs')).body['runs'] as MonitorRun[];
+      expect(runs.map((r) => r.id)).toEqual(runsAfter.map((r) => r.id));
+      const listed = await client.jobs.list({ kind: 'webhook_delivery' });
+      expect(listed.jobs.map((j) => j.id)).toContain(jobId);
+    } finally {
+      await flaky.close();
+    }
   });
 
   it('runs a scheduled monitor by itself through the job runner', async () => {

@@ -663,6 +663,16 @@ function alerts(fx: StoreFixture, factory: MonitoringStoreFactory): void {
       expect((await fx.store.getAlert('a1'))?.resolvedAt).toBe(7_000);
     });
 
+    test('an alert keeps the delivery jobs its notifications were queued as', async () => {
+      await fx.store.openAlert(alert('a1', 'k1', 'm1'));
+      const first = [{ event: 'firing' as const, channel: 0, jobId: 'job_a' }];
+      expect((await fx.store.updateAlert('a1', { deliveries: first })).deliveries).toStrictEqual(first);
+      const both = [...first, { event: 'resolved' as const, channel: 1, jobId: 'job_b' }];
+      await fx.store.updateAlert('a1', { resolvedAt: 7_000, deliveries: both });
+      expect((await fx.store.getAlert('a1'))?.deliveries).toStrictEqual(both);
+      expect((await fx.store.listAlerts({ limit: 10 }))[0]?.deliveries).toStrictEqual(both);
+    });
+
     test('listing is newest first, filtered by monitor and state, limited', async () => {
       await fx.store.openAlert(alert('a1', 'k1', 'm1', { firedAt: 1_000 }));
       await fx.store.updateAlert('a1', { resolvedAt: 1_500 });

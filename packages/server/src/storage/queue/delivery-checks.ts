@@ -13,6 +13,9 @@ export function checkDeliveryPolicy(policy: DeliveryPolicy): void {
   checkInteger('policy.maxAttempts', policy.maxAttempts, 1);
   checkInteger('policy.retryDelayMs', policy.retryDelayMs, 0);
   checkInteger('policy.leaseMs', policy.leaseMs, 1);
+  if (policy.maxRetryDelayMs !== undefined) {
+    checkInteger('policy.maxRetryDelayMs', policy.maxRetryDelayMs, Math.max(1, policy.retryDelayMs));
+  }
 }
 
 /** Throws INVALID_ARGUMENT unless `options` are usable. */

@@ -56,6 +56,9 @@ export function pgBossJobOptions(policy: DeliveryPolicy): Omit<JobInsert, 'data'
   return {
     retryLimit: policy.maxAttempts - 1,
     retryDelay: Math.ceil(policy.retryDelayMs / 1000),
+    ...(policy.maxRetryDelayMs === undefined
+      ? {}
+      : { retryBackoff: true, retryDelayMax: Math.ceil(policy.maxRetryDelayMs / 1000) }),
     heartbeatSeconds: Math.max(MIN_HEARTBEAT_SECONDS, Math.ceil(policy.leaseMs / 1000)),
     expireInSeconds: EXPIRE_IN_SECONDS,
   };

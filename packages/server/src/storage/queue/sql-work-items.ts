@@ -21,6 +21,8 @@ export interface ClaimedItem {
   attempt: number;
   maxAttempts: number;
   leaseMs: number;
+  /** The item's retry timing, as enqueued. */
+  retry: Pick<DeliveryPolicy, 'retryDelayMs' | 'maxRetryDelayMs'>;
   leaseToken: string;
   dying: boolean;
   /** The error to report for a dying item. */
@@ -50,6 +52,7 @@ export class SqlWorkItems {
       attempts: 0,
       max_attempts: policy.maxAttempts,
       retry_delay_ms: policy.retryDelayMs,
+      retry_delay_max_ms: policy.maxRetryDelayMs ?? null,
       lease_ms: policy.leaseMs,
       available_at: now,
       lease_owner: null,
@@ -119,7 +122,7 @@ export class SqlWorkItems {
         lease_expires_at: sql<number>`CAST(${lease.now} AS bigint) + lease_ms`,
       })
       .where(this.backend.inList(sql.ref('id'), ids))
-      .returning(['id', 'item', 'attempts', 'max_attempts', 'lease_ms', 'last_error'])
+      .returning(RETURNED)
       .execute();
     return rows.map((row) => toClaimed(row, lease.leaseToken, false));
   }
@@ -139,7 +142,7 @@ export class SqlWorkItems {
         lease_expires_at: sql<number>`CAST(${lease.now} AS bigint) + lease_ms`,
       })
       .where(this.backend.inList(sql.ref('id'), ids))
-      .returning(['id', 'item', 'attempts', 'max_attempts', 'lease_ms', 'last_error'])
+      .returning(RETURNED)
       .execute();
     return rows.map((row) => toClaimed(row, lease.leaseToken, true));
   }
@@ -161,11 +164,11 @@ export class SqlWorkItems {
     });
   }
 
-  /** Makes the item available again after its retry delay, recording `error`. */
-  retryLater(ref: LeaseRef, now: number, error: string): Promise<boolean> {
+  /** Makes the item available again `delayMs` after `now`, recording `error`. */
+  retryLater(ref: LeaseRef, now: number, delayMs: number, error: string): Promise<boolean> {
     return this.fenced(ref, {
       state: 'available',
-      available_at: sql<number>`CAST(${now} AS bigint) + retry_delay_ms`,
+      available_at: now + delayMs,
       last_error: error,
       ...NO_LEASE,
     });
@@ -200,6 +203,18 @@ interface Lease {
   now: number;
 }
 
+/** The columns a claim reads back. */
+const RETURNED = [
+  'id',
+  'item',
+  'attempts',
+  'max_attempts',
+  'lease_ms',
+  'retry_delay_ms',
+  'retry_delay_max_ms',
+  'last_error',
+] as const;
+
 const NO_LEASE = { lease_owner: null, lease_token: null, lease_expires_at: null } as const;
 
 type QueueDatabase = TrackingDatabase & WorkQueueTables;
@@ -217,6 +232,8 @@ function toClaimed(
     attempts: number;
     max_attempts: number;
     lease_ms: number;
+    retry_delay_ms: number;
+    retry_delay_max_ms: number | null;
     last_error: string | null;
   },
   leaseToken: string,
@@ -228,6 +245,10 @@ function toClaimed(
     attempt: Number(row.attempts),
     maxAttempts: Number(row.max_attempts),
     leaseMs: Number(row.lease_ms),
+    retry: {
+      retryDelayMs: Number(row.retry_delay_ms),
+      ...(row.retry_delay_max_ms === null ? {} : { maxRetryDelayMs: Number(row.retry_delay_max_ms) }),
+    },
     leaseToken,
     dying,
     lastError: row.last_error,

@@ -7,13 +7,14 @@
  * single writer), and a lease nobody renews lapses and is claimed again by whoever polls next.
  */
 import { SlipwayError } from '@slipway/contracts';
-import type {
-  ConsumeOptions,
-  DeliveryPolicy,
-  WorkConsumer,
-  WorkHandler,
-  WorkItem,
-  WorkQueue,
+import {
+  retryDelayAfter,
+  type ConsumeOptions,
+  type DeliveryPolicy,
+  type WorkConsumer,
+  type WorkHandler,
+  type WorkItem,
+  type WorkQueue,
 } from '../../jobs/work-queue.js';
 import type { SqlBackend } from '../sql/sql-backend.js';
 import { checkConsumeOptions, checkDeliveryPolicy, errorMessage } from './delivery-checks.js';
@@ -45,6 +46,8 @@ export interface SqlWorkQueueOptions {
   queue?: string;
   pollIntervalMs?: number;
   clock?: QueueClock;
+  /** Values in [0, 1) for the jitter of backed-off retries (default Math.random). */
+  random?: () => number;
   /**
    * Told when a claim, renewal or settlement fails in the database or `onDead` throws. Nothing is
    * lost either way: the lease lapses and the item is claimed again. Logs to stderr by default.
@@ -64,6 +67,7 @@ export class SqlWorkQueue implements WorkQueue {
     this.settings = {
       clock: options.clock ?? systemClock,
       pollIntervalMs: options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
+      random: options.random ?? Math.random,
       onError: options.onError ?? ((error: unknown) => console.error('work queue operation failed', error)),
     };
   }
@@ -107,6 +111,7 @@ export class SqlWorkQueue implements WorkQueue {
 interface QueueSettings {
   clock: QueueClock;
   pollIntervalMs: number;
+  random: () => number;
   onError: (error: unknown) => void;
 }
 
@@ -208,7 +213,8 @@ class SqlConsumer {
   private async fail(claimed: ClaimedItem, error: string): Promise<void> {
     const now = this.settings.clock.now();
     if (claimed.attempt < claimed.maxAttempts) {
-      await this.items.retryLater(claimed, now, error);
+      const delay = retryDelayAfter(claimed.retry, claimed.attempt, this.settings.random);
+      await this.items.retryLater(claimed, now, delay, error);
       return;
     }
     if (await this.items.markDying(claimed, error)) await this.reportDead(claimed, error);

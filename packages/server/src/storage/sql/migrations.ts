@@ -3,6 +3,7 @@
  * one that has shipped, append a new one.
  */
 import { Migrator, sql, type Kysely, type Migration, type RawBuilder } from 'kysely';
+import { addDeliveryColumns } from './delivery-schema.js';
 import { createEndpointSchema } from './endpoint-schema.js';
 import { createEvaluationSchema } from './evaluation-schema.js';
 import { createJobSchema } from './job-schema.js';
@@ -26,6 +27,7 @@ export function trackingMigrations(dialect: SqlDialectName): Record<string, Migr
     '0006_job_schema': { up: (db) => createJobSchema(db, dialect) },
     '0007_work_queue': { up: (db) => createWorkQueueSchema(db, dialect) },
     '0008_monitoring_schema': { up: (db) => createMonitoringSchema(db, dialect) },
+    '0009_delivery_columns': { up: (db) => addDeliveryColumns(db) },
   };
 }
 

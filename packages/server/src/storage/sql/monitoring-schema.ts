@@ -78,6 +78,8 @@ export interface AlertsTable {
   /** The flagged statistics as JSON. */
   evidence: string;
   notified_at: NullableInt64Column;
+  /** The AlertDelivery list as JSON (migration 0009); null for none. */
+  deliveries: string | null;
 }
 
 /** `reference_profiles`: the profile of a model version, primary key (model, version). */

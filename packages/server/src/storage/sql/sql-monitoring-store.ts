@@ -13,6 +13,7 @@ import {
   notFound,
   SlipwayError,
   type Alert,
+  type AlertDelivery,
   type AlertRule,
   type AlertSeverity,
   type AlertState,
@@ -826,6 +827,7 @@ function alertRow(alert: Alert): Insertable<AlertsTable> {
     last_run: alert.lastRun,
     evidence: JSON.stringify(alert.evidence),
     notified_at: alert.notifiedAt ?? null,
+    deliveries: alert.deliveries === undefined ? null : JSON.stringify(alert.deliveries),
   };
 }
 
@@ -834,6 +836,7 @@ function alertPatchColumns(patch: AlertPatch): Updateable<AlertsTable> {
   if (patch.lastRun !== undefined) columns.last_run = patch.lastRun;
   if (patch.evidence !== undefined) columns.evidence = JSON.stringify(patch.evidence);
   if (patch.notifiedAt !== undefined) columns.notified_at = patch.notifiedAt;
+  if (patch.deliveries !== undefined) columns.deliveries = JSON.stringify(patch.deliveries);
   if (patch.resolvedAt !== undefined) {
     columns.state = 'resolved';
     columns.resolved_at = patch.resolvedAt;
@@ -857,6 +860,7 @@ function alertFromRow(row: AlertRow): Alert {
   if (resolvedAt !== null) alert.resolvedAt = resolvedAt;
   const notifiedAt = toNullableInt64(row.notified_at);
   if (notifiedAt !== null) alert.notifiedAt = notifiedAt;
+  if (row.deliveries !== null) alert.deliveries = JSON.parse(row.deliveries) as AlertDelivery[];
   return alert;
 }
 

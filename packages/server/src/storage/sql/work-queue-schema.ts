@@ -25,6 +25,8 @@ export interface WorkItemsTable {
   attempts: number;
   max_attempts: number;
   retry_delay_ms: number;
+  /** Set: delays double per attempt up to this (migration 0009); null: a fixed `retry_delay_ms`. */
+  retry_delay_max_ms: number | null;
   lease_ms: number;
   /** When an `available` item may be claimed. */
   available_at: Int64Column;
