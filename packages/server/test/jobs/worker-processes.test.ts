@@ -210,7 +210,7 @@ describe('workers on SQLite with the embedded queue', () => {
     const logged = await loggedIds([join(scratch, 'w1.duckdb'), join(scratch, 'w2.duckdb')]);
     expect(logged.distinct).toBe(rows);
     expect(logged.total).toBeGreaterThanOrEqual(rows);
-  });
+  }, 180_000);
 });
 
 /** Prediction ids logged across worker DuckDB files: all records, and distinct ids. */
