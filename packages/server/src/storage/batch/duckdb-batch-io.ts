@@ -33,6 +33,7 @@ import {
   VARCHAR,
 } from '@duckdb/node-api';
 import type { DuckDBConnection, DuckDBType, DuckDBValue, DuckDBVector } from '@duckdb/node-api';
+import bindings from '@duckdb/node-bindings';
 import { invalidArgument, SlipwayError, type BatchFormat } from '@slipway/contracts';
 import type {
   BatchColumnData,
@@ -266,8 +267,9 @@ export class DuckDbBatchIo implements BatchIo {
   ): Promise<void> {
     const stored = given.map((column) => storedColumns(column, rowCount));
     const scratch = [...(log ? logScratchColumns(log) : []), ...stored.flat()];
+    const raw = scratch.map(rawNumbers);
     const table = `part_${randomUUID().replaceAll('-', '')}`;
-    const types = scratch.map((c) => STORAGE_TYPES[c.kind]);
+    const types = scratch.map((c, i) => (raw[i] === undefined ? STORAGE_TYPES[c.kind] : DOUBLE));
     const temporary = `${path}.tmp-${randomUUID()}`;
     const select = [
       ...(log
@@ -279,13 +281,20 @@ export class DuckDbBatchIo implements BatchIo {
       ...(log?.records ? logSelect(log.records, given, stored) : []),
     ];
     await this.withConnection(async (connection) => {
-      const definition = scratch.map((c) => `${identifier(c.name)} ${COLUMN_DDL[c.kind]}`);
+      const definition = scratch.map(
+        (c, i) => `${identifier(c.name)} ${raw[i] === undefined ? COLUMN_DDL[c.kind] : 'DOUBLE'}`,
+      );
       await connection.run(`CREATE TABLE ${table} (${definition.join(', ')})`);
       try {
-        await appendColumns(connection, table, scratch, types, rowCount);
+        await appendColumns(connection, table, scratch, types, rowCount, raw);
+        // Whole numbers sent as doubles become BIGINT again before anything reads them.
+        const casts = scratch
+          .filter((c, i) => raw[i] !== undefined && c.kind === 'integer')
+          .map((c) => `CAST(${identifier(c.name)} AS BIGINT) AS ${identifier(c.name)}`);
+        const source = casts.length === 0 ? table : `(SELECT * REPLACE (${casts.join(', ')}) FROM ${table})`;
         // Parts are read once, locally, by finalize: compressing them would only cost CPU.
         await connection.run(
-          `COPY (SELECT ${select.join(', ')} FROM ${table}) TO ${literal(temporary)} (FORMAT parquet, COMPRESSION uncompressed)`,
+          `COPY (SELECT ${select.join(', ')} FROM ${source}) TO ${literal(temporary)} (FORMAT parquet, COMPRESSION uncompressed)`,
         );
       } finally {
         await connection.run(`DROP TABLE IF EXISTS ${table}`);
@@ -567,13 +576,31 @@ function fillValues(
   }
 }
 
-/** Fills the scratch table one vector-sized data chunk at a time, column by column. */
+/**
+ * A numeric column's values as doubles, when they can go to DuckDB as raw vector memory: every
+ * value a number (for `integer`, a safe integer, exact as a double). Undefined otherwise (nulls,
+ * text, big integers), and the column goes value by value through its encoder.
+ */
+function rawNumbers(column: BatchColumnData): Float64Array | undefined {
+  const { kind, values } = column;
+  if (kind !== 'double' && kind !== 'integer') return undefined;
+  if (kind === 'double' && values instanceof Float64Array) return values;
+  const check = kind === 'double' ? isNumber : Number.isSafeInteger;
+  for (let i = 0; i < values.length; i++) if (!check(values[i])) return undefined;
+  return Float64Array.from(values as ArrayLike<number>);
+}
+
+/**
+ * Fills the scratch table one vector-sized data chunk at a time, column by column; `raw` columns
+ * are copied into the vector's memory in one call (node-api's setters take one value at a time).
+ */
 async function appendColumns(
   connection: DuckDBConnection,
   table: string,
   columns: readonly BatchColumnData[],
   types: readonly DuckDBType[],
   rowCount: number,
+  raw: readonly (Float64Array | undefined)[],
 ): Promise<void> {
   if (rowCount === 0) return;
   const appender = await connection.createAppender(table);
@@ -594,6 +621,20 @@ async function appendColumns(
       for (let c = 0; c < columns.length; c++) {
         const column = columns[c] as BatchColumnData;
         const values = column.values;
+        const doubles = raw[c];
+        if (doubles !== undefined) {
+          // Every value is valid and no setter ever marked one invalid, so validity needs no write.
+          const vector = bindings.data_chunk_get_vector(chunk.chunk, c);
+          const at = doubles.byteOffset + start * Float64Array.BYTES_PER_ELEMENT;
+          bindings.copy_data_to_vector(
+            vector,
+            0,
+            doubles.buffer as ArrayBuffer,
+            at,
+            size * Float64Array.BYTES_PER_ELEMENT,
+          );
+          continue;
+        }
         const encoded = reuse ? (scratch[c] as DuckDBValue[]) : new Array<DuckDBValue>(size);
         if (column.kind === 'double' && values instanceof Float64Array) {
           // Typed doubles need no check; node-api has no bulk setter, so copy without a call per value.
