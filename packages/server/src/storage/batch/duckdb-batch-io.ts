@@ -140,6 +140,12 @@ const DEFAULT_MEMORY_LIMIT = '128MB';
 /** BatchIo over an embedded in-memory DuckDB and the local file system. */
 export class DuckDbBatchIo implements BatchIo {
   private instance: Promise<DuckDBInstance> | undefined;
+  /**
+   * Where DuckDB spills beyond its memory limit: one directory per instance, since DuckDB names
+   * its spill files the same in every process and two workers on one host would overwrite each
+   * other's.
+   */
+  private readonly spillDirectory = join(tmpdir(), `slipway-batch-duckdb-${process.pid}-${randomUUID()}`);
 
   constructor(private readonly options: DuckDbBatchIoOptions = {}) {}
 
@@ -376,6 +382,7 @@ export class DuckDbBatchIo implements BatchIo {
     const instance = this.instance;
     this.instance = undefined;
     if (instance) (await instance).closeSync();
+    await rm(this.spillDirectory, { recursive: true, force: true });
   }
 
   private async connect(): Promise<DuckDBConnection> {
@@ -386,7 +393,7 @@ export class DuckDbBatchIo implements BatchIo {
       // Each input is streamed once: caching its bytes would only grow the process by its size.
       enable_external_file_cache: 'false',
       memory_limit: this.options.memoryLimit ?? DEFAULT_MEMORY_LIMIT,
-      temp_directory: join(tmpdir(), 'slipway-batch-duckdb'),
+      temp_directory: this.spillDirectory,
       ...(this.options.threads === undefined ? {} : { threads: String(this.options.threads) }),
     });
     return (await this.instance).connect();
