@@ -91,15 +91,28 @@ async function writeInput(path) {
 
 // ------------------------------------------------------------------------------------------ cases
 
-/** Samples RSS until stopped; returns the peak in bytes. */
+/** The process's memory now: RSS and the V8 heap, in bytes. */
+function memoryNow() {
+  const { rss, heapTotal } = process.memoryUsage();
+  return { rss, heapTotal };
+}
+
+/**
+ * Samples RSS until stopped; returns the peak in bytes, and at that peak how much was V8's heap
+ * (the rest is native: DuckDB, onnxruntime, buffers), as `peakHeap`.
+ */
 function rssSampler() {
-  let peak = process.memoryUsage().rss;
-  const timer = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage().rss);
-  }, 20);
+  let peak = memoryNow();
+  // rss() alone is cheap; the full memoryUsage() walks V8's heap, so it is read at new peaks only.
+  const sample = () => {
+    if (process.memoryUsage.rss() > peak.rss) peak = memoryNow();
+  };
+  const timer = setInterval(sample, 20);
   return () => {
     clearInterval(timer);
-    return Math.max(peak, process.memoryUsage().rss);
+    sample();
+    rssSampler.peakHeap = peak.heapTotal;
+    return peak.rss;
   };
 }
 
@@ -252,13 +265,14 @@ async function engineCase(dir, logging) {
   await io.close();
   await model.close();
   const logNote = logging ? `, log writes ${fmt(writeMs / 1000, 1)} s` : '';
+  const heapNote = `; V8 heap at the peak ${fmt(rssSampler.peakHeap / 1e6)} MB`;
   return {
     rows: result.rows,
     ms,
     peak,
     note:
       `${outcome}; ${chunks.length} chunks; scoring ${fmt(scoredMs / 1000, 1)} s, finalize ` +
-      `${fmt((ms - scoredMs) / 1000, 1)} s${logNote}; output ${fmt(size / 1e6, 1)} MB`,
+      `${fmt((ms - scoredMs) / 1000, 1)} s${logNote}; output ${fmt(size / 1e6, 1)} MB${heapNote}`,
   };
 }
 

@@ -282,6 +282,49 @@ describe('batch scoring: the columnar path', () => {
     expect(lines).toEqual(rows.map((r, i) => ({ id: r.id, name: r.name, note: r.note, ...outputs[i] })));
   });
 
+  it('keeps part column types whether numbers go as raw doubles or value by value', async () => {
+    const rows = 4100;
+    const part = join(dir, 'types.parquet');
+    const whole = Array.from({ length: rows }, (_, i) => i * 3);
+    const withNull = whole.map((v, i) => (i === 4000 ? null : v));
+    const big = whole.map((v, i) => (i === 1 ? '9007199254740993' : v));
+    const fractions = whole.map((v) => v / 8);
+    await io.writePart(
+      part,
+      [
+        { name: 'whole', kind: 'integer', values: whole },
+        { name: 'with_null', kind: 'integer', values: withNull },
+        { name: 'big', kind: 'integer', values: big },
+        { name: 'fractions', kind: 'double', values: fractions },
+      ],
+      rows,
+    );
+    const instance = await DuckDBInstance.create(':memory:');
+    const connection = await instance.connect();
+    try {
+      const read = await connection.runAndReadAll(
+        `SELECT typeof(whole), typeof(with_null), typeof(big), typeof(fractions), sum(whole), count(with_null),
+           max(big)::VARCHAR, sum(fractions) FROM read_parquet('${part}') GROUP BY ALL`,
+      );
+      const total = whole.reduce((a, b) => a + b, 0);
+      expect(read.getRowsJson()).toEqual([
+        [
+          'BIGINT',
+          'BIGINT',
+          'BIGINT',
+          'DOUBLE',
+          String(total),
+          String(rows - 1),
+          '9007199254740993',
+          total / 8,
+        ],
+      ]);
+    } finally {
+      connection.closeSync();
+      instance.closeSync();
+    }
+  });
+
   it('writes each row of a flat probabilities column to its own row, values as the model gives them', async () => {
     const input = await writeInput('csv', ROWS.slice(0, 2));
     const { fast } = await bothWays(input, 'jsonl');

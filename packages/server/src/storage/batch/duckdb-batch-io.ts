@@ -33,6 +33,7 @@ import {
   VARCHAR,
 } from '@duckdb/node-api';
 import type { DuckDBConnection, DuckDBType, DuckDBValue, DuckDBVector } from '@duckdb/node-api';
+import bindings from '@duckdb/node-bindings';
 import { invalidArgument, SlipwayError, type BatchFormat } from '@slipway/contracts';
 import type {
   BatchColumnData,
@@ -139,6 +140,12 @@ const DEFAULT_MEMORY_LIMIT = '128MB';
 /** BatchIo over an embedded in-memory DuckDB and the local file system. */
 export class DuckDbBatchIo implements BatchIo {
   private instance: Promise<DuckDBInstance> | undefined;
+  /**
+   * Where DuckDB spills beyond its memory limit: one directory per instance, since DuckDB names
+   * its spill files the same in every process and two workers on one host would overwrite each
+   * other's.
+   */
+  private readonly spillDirectory = join(tmpdir(), `slipway-batch-duckdb-${process.pid}-${randomUUID()}`);
 
   constructor(private readonly options: DuckDbBatchIoOptions = {}) {}
 
@@ -266,8 +273,9 @@ export class DuckDbBatchIo implements BatchIo {
   ): Promise<void> {
     const stored = given.map((column) => storedColumns(column, rowCount));
     const scratch = [...(log ? logScratchColumns(log) : []), ...stored.flat()];
+    const raw = scratch.map(rawNumbers);
     const table = `part_${randomUUID().replaceAll('-', '')}`;
-    const types = scratch.map((c) => STORAGE_TYPES[c.kind]);
+    const types = scratch.map((c, i) => (raw[i] === undefined ? STORAGE_TYPES[c.kind] : DOUBLE));
     const temporary = `${path}.tmp-${randomUUID()}`;
     const select = [
       ...(log
@@ -279,13 +287,20 @@ export class DuckDbBatchIo implements BatchIo {
       ...(log?.records ? logSelect(log.records, given, stored) : []),
     ];
     await this.withConnection(async (connection) => {
-      const definition = scratch.map((c) => `${identifier(c.name)} ${COLUMN_DDL[c.kind]}`);
+      const definition = scratch.map(
+        (c, i) => `${identifier(c.name)} ${raw[i] === undefined ? COLUMN_DDL[c.kind] : 'DOUBLE'}`,
+      );
       await connection.run(`CREATE TABLE ${table} (${definition.join(', ')})`);
       try {
-        await appendColumns(connection, table, scratch, types, rowCount);
+        await appendColumns(connection, table, scratch, types, rowCount, raw);
+        // Whole numbers sent as doubles become BIGINT again before anything reads them.
+        const casts = scratch
+          .filter((c, i) => raw[i] !== undefined && c.kind === 'integer')
+          .map((c) => `CAST(${identifier(c.name)} AS BIGINT) AS ${identifier(c.name)}`);
+        const source = casts.length === 0 ? table : `(SELECT * REPLACE (${casts.join(', ')}) FROM ${table})`;
         // Parts are read once, locally, by finalize: compressing them would only cost CPU.
         await connection.run(
-          `COPY (SELECT ${select.join(', ')} FROM ${table}) TO ${literal(temporary)} (FORMAT parquet, COMPRESSION uncompressed)`,
+          `COPY (SELECT ${select.join(', ')} FROM ${source}) TO ${literal(temporary)} (FORMAT parquet, COMPRESSION uncompressed)`,
         );
       } finally {
         await connection.run(`DROP TABLE IF EXISTS ${table}`);
@@ -367,6 +382,7 @@ export class DuckDbBatchIo implements BatchIo {
     const instance = this.instance;
     this.instance = undefined;
     if (instance) (await instance).closeSync();
+    await rm(this.spillDirectory, { recursive: true, force: true });
   }
 
   private async connect(): Promise<DuckDBConnection> {
@@ -377,7 +393,7 @@ export class DuckDbBatchIo implements BatchIo {
       // Each input is streamed once: caching its bytes would only grow the process by its size.
       enable_external_file_cache: 'false',
       memory_limit: this.options.memoryLimit ?? DEFAULT_MEMORY_LIMIT,
-      temp_directory: join(tmpdir(), 'slipway-batch-duckdb'),
+      temp_directory: this.spillDirectory,
       ...(this.options.threads === undefined ? {} : { threads: String(this.options.threads) }),
     });
     return (await this.instance).connect();
@@ -567,13 +583,31 @@ function fillValues(
   }
 }
 
-/** Fills the scratch table one vector-sized data chunk at a time, column by column. */
+/**
+ * A numeric column's values as doubles, when they can go to DuckDB as raw vector memory: every
+ * value a number (for `integer`, a safe integer, exact as a double). Undefined otherwise (nulls,
+ * text, big integers), and the column goes value by value through its encoder.
+ */
+function rawNumbers(column: BatchColumnData): Float64Array | undefined {
+  const { kind, values } = column;
+  if (kind !== 'double' && kind !== 'integer') return undefined;
+  if (kind === 'double' && values instanceof Float64Array) return values;
+  const check = kind === 'double' ? isNumber : Number.isSafeInteger;
+  for (let i = 0; i < values.length; i++) if (!check(values[i])) return undefined;
+  return Float64Array.from(values as ArrayLike<number>);
+}
+
+/**
+ * Fills the scratch table one vector-sized data chunk at a time, column by column; `raw` columns
+ * are copied into the vector's memory in one call (node-api's setters take one value at a time).
+ */
 async function appendColumns(
   connection: DuckDBConnection,
   table: string,
   columns: readonly BatchColumnData[],
   types: readonly DuckDBType[],
   rowCount: number,
+  raw: readonly (Float64Array | undefined)[],
 ): Promise<void> {
   if (rowCount === 0) return;
   const appender = await connection.createAppender(table);
@@ -594,6 +628,20 @@ async function appendColumns(
       for (let c = 0; c < columns.length; c++) {
         const column = columns[c] as BatchColumnData;
         const values = column.values;
+        const doubles = raw[c];
+        if (doubles !== undefined) {
+          // Every value is valid and no setter ever marked one invalid, so validity needs no write.
+          const vector = bindings.data_chunk_get_vector(chunk.chunk, c);
+          const at = doubles.byteOffset + start * Float64Array.BYTES_PER_ELEMENT;
+          bindings.copy_data_to_vector(
+            vector,
+            0,
+            doubles.buffer as ArrayBuffer,
+            at,
+            size * Float64Array.BYTES_PER_ELEMENT,
+          );
+          continue;
+        }
         const encoded = reuse ? (scratch[c] as DuckDBValue[]) : new Array<DuckDBValue>(size);
         if (column.kind === 'double' && values instanceof Float64Array) {
           // Typed doubles need no check; node-api has no bulk setter, so copy without a call per value.
