@@ -42,6 +42,7 @@ import type { EvaluatedData } from './evaluation/evaluation-service.js';
 import { alertDispatcher, type SubmitDelivery } from './monitoring/alert-channels.js';
 import type { WindowSource } from './monitoring/monitor-run.js';
 import { MonitorService } from './monitoring/monitor-service.js';
+import { RegistrationProfiler } from './monitoring/registration-profile.js';
 import { monitorScheduleTick } from './monitoring/monitor-scheduler.js';
 import { modelId } from './registry/version-loader.js';
 
@@ -68,6 +69,13 @@ export async function createPlatform(config: SlipwayConfig): Promise<Platform> {
   const notify = (): void => dispatcher.notify();
   // Serving reacts to registry writes in this process at once; other processes' moves by polling.
   let onRegistryEvent = (): void => undefined;
+  // Monitoring and evaluation know each other (evaluations leave reference profiles, the performance
+  // check reads the reference version's evaluation), and registration leaves one too.
+  const late: {
+    monitors?: MonitorService;
+    profiler?: RegistrationProfiler;
+    submitDelivery?: SubmitDelivery;
+  } = {};
   const registry = new RegistryService({
     store: stores.registry,
     tracking,
@@ -76,11 +84,9 @@ export async function createPlatform(config: SlipwayConfig): Promise<Platform> {
       notify();
       onRegistryEvent();
     },
+    onVersionCreated: (version) => late.profiler?.capture(version),
   });
   const webhooks = new WebhookService({ store: stores.webhooks, onRedeliver: notify });
-  // Monitoring and evaluation know each other: evaluations leave reference profiles, and the
-  // performance check reads the reference version's evaluation.
-  const late: { monitors?: MonitorService; submitDelivery?: SubmitDelivery } = {};
   const evaluation = evaluationServices({
     stores,
     registry,
@@ -100,6 +106,12 @@ export async function createPlatform(config: SlipwayConfig): Promise<Platform> {
     submitDelivery: (payload) => lateSubmit(late.submitDelivery, payload),
   });
   late.monitors = monitors;
+  late.profiler = new RegistrationProfiler({
+    tracking,
+    datasets: evaluation.evaluations.datasetDeps,
+    references: monitors,
+    log: (line) => console.error(line),
+  });
   const jobs = await openJobStage({
     stores,
     registry,
@@ -147,6 +159,7 @@ export async function createPlatform(config: SlipwayConfig): Promise<Platform> {
       await serving.manager.close();
       await serving.predictions.close();
       await dispatcher.stop();
+      await late.profiler?.drain();
       await stores.close();
     },
   };

@@ -15,6 +15,7 @@ import {
   type AlertRule,
   type AlertSeverity,
   type AlertState,
+  type DriftAutocorrelationMode,
   type Monitor,
   type MonitorCheckKind,
   type MonitorChecks,
@@ -47,6 +48,7 @@ interface CreateFlags extends ClientFlags {
   window: string;
   every?: string;
   driftShare?: string;
+  driftAutocorrelation?: string;
 }
 
 interface RuleFlags extends ClientFlags {
@@ -100,9 +102,10 @@ function registerCreate(monitors: Command, deps: CliDeps): void {
       )
       .option('--window <duration>', 'rolling window each run looks at (30s, 15m, 1h, 1d)', '1h')
       .option('--every <duration>', 'run on this schedule (default: only on demand)')
+      .option('--drift-share <x>', 'dataset drift when at least this share of columns drifted (with --drift)')
       .option(
-        '--drift-share <x>',
-        'dataset drift when at least this share of columns drifted (with --drift)',
+        '--drift-autocorrelation <mode>',
+        'adjust (default): count alike neighbouring rows at their effective size; ignore: as independent draws (with --drift)',
       ),
     deps,
   ).action(async (name: string, flags: CreateFlags) => {
@@ -111,6 +114,17 @@ function registerCreate(monitors: Command, deps: CliDeps): void {
     if (flags.json) writeJson(write, monitor);
     else write(`Created monitor ${monitor.name} (${monitor.id}) of endpoint ${monitor.endpoint}.\n`);
   });
+}
+
+/** The `--drift-autocorrelation` mode; INVALID_ARGUMENT naming the flag otherwise. */
+function autocorrelationOf(raw: string): DriftAutocorrelationMode {
+  if (raw !== 'adjust' && raw !== 'ignore') {
+    throw invalidArgument(
+      'drift-autocorrelation',
+      `--drift-autocorrelation must be adjust or ignore, got '${raw}'.`,
+    );
+  }
+  return raw;
 }
 
 /** The API request of `monitors create`; INVALID_ARGUMENT naming the flag for bad values. */
@@ -132,6 +146,12 @@ function checksOf(flags: CreateFlags): MonitorChecks {
   if (flags.driftShare !== undefined) {
     if (checks.drift === undefined) throw invalidArgument('drift-share', '--drift-share needs --drift.');
     checks.drift.driftShare = shareOf(flags.driftShare, 'drift-share');
+  }
+  if (flags.driftAutocorrelation !== undefined) {
+    if (checks.drift === undefined) {
+      throw invalidArgument('drift-autocorrelation', '--drift-autocorrelation needs --drift.');
+    }
+    checks.drift.autocorrelation = autocorrelationOf(flags.driftAutocorrelation);
   }
   if (flags.dataQuality) checks.dataQuality = {};
   if (flags.service) checks.service = {};

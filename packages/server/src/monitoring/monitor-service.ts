@@ -220,6 +220,23 @@ export class MonitorService {
     }
   }
 
+  /**
+   * Stores a profile of a version's training data (read at registration) as its reference, unless
+   * it already has one (uploaded, or from an evaluation, which are closer to what is served). Only
+   * `columns` are kept when given (the contract's fields).
+   */
+  async captureFromRegistration(
+    model: string,
+    version: string,
+    rows: readonly Record<string, unknown>[],
+    columns: readonly string[] | undefined,
+  ): Promise<void> {
+    if ((await this.deps.store.getReferenceProfile(model, version)) !== undefined) return;
+    const keep = columns === undefined ? undefined : new Set(columns);
+    const table = keep === undefined ? rows : rows.map((row) => pick(row, keep));
+    await this.putReference(model, version, 'registration', profileColumns(table));
+  }
+
   /** The stored reference profile of a model version; NOT_FOUND when there is none. */
   async reference(model: string, version: string): Promise<ReferenceProfile> {
     const found = await this.deps.store.getReferenceProfile(model, version);

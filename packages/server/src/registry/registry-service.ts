@@ -70,6 +70,11 @@ export interface RegistryServiceDeps {
   aliasCacheTtlMs?: number;
   /** Called after every committed write that appends a registry event (wakes the webhook dispatcher). */
   onEvent?: () => void;
+  /**
+   * Called after a version is committed (monitoring profiles its training data in the background).
+   * It must not block; whatever it throws is logged and never fails the registration.
+   */
+  onVersionCreated?: (version: ModelVersion) => void;
 }
 
 /** Search input shared by models and versions (strings are parsed here). */
@@ -131,6 +136,7 @@ export class RegistryService {
   private readonly newId: () => string;
   private readonly cache: AliasCache;
   private readonly onEvent: () => void;
+  private readonly onVersionCreated: (version: ModelVersion) => void;
 
   constructor(deps: RegistryServiceDeps) {
     this.store = deps.store;
@@ -140,6 +146,7 @@ export class RegistryService {
     this.newId = deps.newId ?? (() => randomUUID().replaceAll('-', ''));
     this.cache = new AliasCache(deps.aliasCacheTtlMs ?? 5_000, this.now);
     this.onEvent = deps.onEvent ?? (() => undefined);
+    this.onVersionCreated = deps.onVersionCreated ?? (() => undefined);
   }
 
   // ---- registered models ----------------------------------------------------------------------
@@ -252,10 +259,20 @@ export class RegistryService {
         ...this.by(actor),
       });
       this.onEvent();
+      this.announceVersion(version);
       return version;
     } catch (err) {
       if (pkg !== undefined) await this.artifacts.delete(pkg.package.storagePath);
       throw err;
+    }
+  }
+
+  /** Tells onVersionCreated about a committed version; a hook that throws cannot undo the registration. */
+  private announceVersion(version: ModelVersion): void {
+    try {
+      this.onVersionCreated(version);
+    } catch (err) {
+      console.error('after-registration hook failed:', err instanceof Error ? err.message : err);
     }
   }
 

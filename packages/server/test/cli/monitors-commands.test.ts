@@ -93,6 +93,8 @@ describe('slipway monitors', () => {
         '15m',
         '--drift-share',
         '0.4',
+        '--drift-autocorrelation',
+        'ignore',
         '--json',
       ]),
     );
@@ -100,7 +102,7 @@ describe('slipway monitors', () => {
       name: 'fraud-drift',
       endpoint: 'fraud',
       reference: { model: 'fraud', version: '1' },
-      checks: { drift: { driftShare: 0.4 }, service: {} },
+      checks: { drift: { driftShare: 0.4, autocorrelation: 'ignore' }, service: {} },
       window: { kind: 'rolling', durationMs: 3_600_000 },
       schedule: { intervalMs: 900_000 },
     });
@@ -206,6 +208,14 @@ describe('slipway monitors', () => {
       [
         [...create, '--service', '--drift-share', '0.3'],
         'error INVALID_ARGUMENT (drift-share): --drift-share needs --drift.',
+      ],
+      [
+        [...create, '--drift', '--drift-autocorrelation', 'never'],
+        "error INVALID_ARGUMENT (drift-autocorrelation): --drift-autocorrelation must be adjust or ignore, got 'never'.",
+      ],
+      [
+        [...create, '--service', '--drift-autocorrelation', 'ignore'],
+        'error INVALID_ARGUMENT (drift-autocorrelation): --drift-autocorrelation needs --drift.',
       ],
       [
         [...create, '--performance', 'label:rmse'],
