@@ -17,24 +17,22 @@ const SYSTEM_TAG_PREFIX = 'mlflow.';
 /** The page at `/runs/:runId`. */
 export function RunPage(): ReactNode {
   const { runId = '' } = useParams();
-  const state = useAsync(async () => {
-    const run = await client.runs.get(runId);
-    const experiment = await client.experiments.get(run.info.experimentId);
-    return { run, experimentName: experiment.name };
-  }, [runId]);
+  const state = useAsync(() => client.runs.get(runId), [runId]);
   return (
     <section className="page">
       {state.status === 'loading' ? <Loading what="the run" /> : null}
       {state.status === 'error' ? <ErrorMessage error={state.error} action="Could not load the run" /> : null}
-      {state.status === 'ok' ? (
-        <RunView run={state.data.run} experimentName={state.data.experimentName} />
-      ) : null}
+      {state.status === 'ok' ? <RunView run={state.data} /> : null}
     </section>
   );
 }
 
-function RunView({ run, experimentName }: { run: Run; experimentName: string }): ReactNode {
+function RunView({ run }: { run: Run }): ReactNode {
   const { info, data } = run;
+  // Only the breadcrumb needs the experiment: the charts start loading without waiting for it.
+  const experiment = useAsync(() => client.experiments.get(info.experimentId), [info.experimentId]);
+  const experimentName =
+    experiment.status === 'ok' ? experiment.data.name : `Experiment ${info.experimentId}`;
   return (
     <>
       <nav className="breadcrumbs" aria-label="Breadcrumbs">
