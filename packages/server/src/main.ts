@@ -217,19 +217,15 @@ export async function startWorker(
     }
     const late: { submitDelivery?: SubmitDelivery } = {};
     const submitDelivery: SubmitDelivery = (payload) => lateSubmit(late.submitDelivery, payload);
-    const monitors = workerMonitors(config, shared, predictions, submitDelivery);
+    const { monitors, runsHere } = workerMonitors(config, shared, predictions, submitDelivery);
     const evaluations = evaluationServices({
       stores: shared.stores,
       registry: shared.registry,
       tracking: shared.tracking,
       artifacts: shared.artifacts,
       runArtifacts: new RunArtifacts(shared.tracking, shared.artifacts),
-      ...(monitors === undefined
-        ? {}
-        : {
-            onEvaluated: ({ candidates, rows, columns }: EvaluatedData) =>
-              monitors.captureFromEvaluation(candidates, rows, columns),
-          }),
+      onEvaluated: ({ candidates, rows, columns }: EvaluatedData) =>
+        monitors.captureFromEvaluation(candidates, rows, columns),
     }).evaluations;
     const jobs = shared.keep(
       await openJobStage({
@@ -239,7 +235,7 @@ export async function startWorker(
         workers: config.workers,
         workerId: options.workerId,
         evaluation: evaluationForJobs(evaluations),
-        ...(monitors === undefined ? {} : { monitoring: monitoringForJobs(monitors, true) }),
+        monitoring: monitoringForJobs(monitors, runsHere),
         ...catalogOf(config),
         ...(predictions === undefined ? {} : { predictions }),
       }),
@@ -253,26 +249,27 @@ export async function startWorker(
 }
 
 /**
- * A worker takes monitor runs only when its prediction log is the shared PostgreSQL one: over a
- * DuckDB file of its own it would compute monitors on data the platform never sees.
+ * Monitoring in a worker: evaluations it runs keep their reference profiles as the platform's do,
+ * but it takes monitor runs (`runsHere`) only when its prediction log is the shared PostgreSQL one:
+ * over a DuckDB file of its own it would compute monitors on data the platform never sees.
  */
 function workerMonitors(
   config: SlipwayConfig,
   shared: SharedStores,
   predictions: PredictionStore | undefined,
   submitDelivery: SubmitDelivery,
-): MonitorService | undefined {
+): { monitors: MonitorService; runsHere: boolean } {
   const sharedLog = /^postgres(ql)?:/.test(config.predictionLogUri ?? '');
-  if (!sharedLog || predictions === undefined) return undefined;
   const { stores, registry } = shared;
   const endpoints = new EndpointService({ store: stores.endpoints, registry });
-  return monitorService({
+  const monitors = monitorService({
     stores,
     registry,
     log: new PredictionService({ store: predictions, endpoints, models: registry }),
     evaluations: { list: (query) => stores.evaluations.listEvaluations(query) },
     submitDelivery,
   });
+  return { monitors, runsHere: sharedLog && predictions !== undefined };
 }
 
 /** The platform's stores as a process other than the platform sees them, closed in reverse order. */

@@ -3,7 +3,7 @@
  * process with no runner of its own): a worker killed with SIGKILL mid-partition, its partition
  * taken over by another worker once the lease lapses, and the output holding every row exactly
  * once, in order; on SQLite with the embedded queue, and on PostgreSQL with the pg-boss queue and
- * two workers sharing one job.
+ * two workers sharing one job, and a worker running an evaluation job.
  *
  * The children run the CLI from source through vite-node (as test/serving/serve-process.test.ts
  * does), so no build is needed.
@@ -331,6 +331,32 @@ describe.skipIf(TEST_POSTGRES_URL === undefined)('workers on PostgreSQL with the
       inOrder: true,
     });
   }, 300_000);
+
+  it('a worker runs an evaluation job, which the platform (no runner of its own) only queues', async () => {
+    const worker = await startWorker(workerArgs());
+    workers.push(worker);
+    // The model predicts label 1 when a + b > 0: these labels make it exactly right.
+    const rows = Array.from({ length: 200 }, (_, i) => {
+      const a = ((i * 37) % 200) / 100 - 1;
+      const b = ((i * 61) % 200) / 100 - 1;
+      return { a, b, y: a + b > 0 ? 1 : 0 };
+    });
+    const queued = await client.jobs.submitEvaluation({
+      task: 'binary',
+      labelColumn: 'y',
+      dataset: { rows },
+      models: [{ name: 'fraud', version: '1' }],
+    });
+    const done = await waitFor(client, queued.id, (j) => j.state !== 'running' && j.state !== 'queued');
+    if (done.kind !== 'evaluation') throw new Error(`unexpected kind ${done.kind}`);
+    expect(done.state, JSON.stringify(done.error)).toBe('succeeded');
+    // Taken by a worker process (this one, or the survivor of the test before): never the platform.
+    expect(workers.map((w) => w.id)).toContain(done.partitions[0]?.worker);
+    expect(done.partitions[0]?.worker).not.toMatch(/:server$/);
+    const evaluation = await client.evaluations.get(done.result?.evaluationId ?? '');
+    expect(evaluation.report.models[0]?.metrics['accuracy']).toBe(1);
+    expect(evaluation.dataset.rows).toBe(200);
+  }, 120_000);
 });
 
 async function adminQuery(sql: string): Promise<void> {

@@ -216,8 +216,15 @@ describe('a monitor over an endpoint', () => {
       value: ROWS,
       flagged: false,
     });
-    const jobs = await client.jobs.list({ kind: 'monitor_run', state: 'succeeded' });
-    expect(jobs.jobs.some((j) => j.kind === 'monitor_run' && j.payload.monitorId === monitor.id)).toBe(true);
+    // The run is stored before its job commits it and finishes, so the job may still be running.
+    const ranBy = async (): Promise<boolean> =>
+      (await client.jobs.list({ kind: 'monitor_run', state: 'succeeded' })).jobs.some(
+        (j) => j.kind === 'monitor_run' && j.payload.monitorId === monitor.id,
+      );
+    while (!(await ranBy())) {
+      if (Date.now() > deadline) throw new Error('the scheduled run never succeeded as a job');
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }, 60_000);
 
   it('refuses bad monitors and rules, naming the field', async () => {
