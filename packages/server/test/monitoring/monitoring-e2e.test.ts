@@ -166,8 +166,15 @@ describe('a monitor over an endpoint', () => {
       value: ROWS,
       flagged: false,
     });
-    const jobs = await client.jobs.list({ kind: 'monitor_run', state: 'succeeded' });
-    expect(jobs.jobs.some((j) => j.kind === 'monitor_run' && j.payload.monitorId === monitor.id)).toBe(true);
+    // The run is stored as succeeded before its job is marked done, so wait for the job as well.
+    const ranAsJob = async (): Promise<boolean> =>
+      (await client.jobs.list({ kind: 'monitor_run', state: 'succeeded' })).jobs.some(
+        (j) => j.kind === 'monitor_run' && j.payload.monitorId === monitor.id,
+      );
+    while (!(await ranAsJob())) {
+      if (Date.now() > deadline) throw new Error('the scheduled run’s job never succeeded');
+      await new Promise((r) => setTimeout(r, 250));
+    }
   }, 60_000);
 
   it('refuses bad monitors and rules, naming the field', async () => {
