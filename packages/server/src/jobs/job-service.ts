@@ -96,17 +96,9 @@ export class JobService {
         partitionsDone: 0,
       },
     };
-    const partitions: JobPartition[] = plan.ranges.map((range, index) => ({
-      jobId: job.id,
-      index,
-      state: 'queued',
-      rowStart: range.rowStart,
-      rowEnd: range.rowEnd,
-      attempts: 0,
-      committedChunks: 0,
-      rowsDone: 0,
-      rowsRejected: 0,
-    }));
+    const partitions = plan.ranges.map((range, index) =>
+      queuedPartition(job.id, index, range.rowStart, range.rowEnd),
+    );
     await this.deps.store.createJob({ job, partitions });
     await this.enqueue(job, partitions);
     return this.get(job.id);
@@ -161,19 +153,7 @@ export class JobService {
       cancelRequested: false,
       progress: { rowsDone: 0, rowsRejected: 0, partitionsTotal: 1, partitionsDone: 0 },
     } as Job;
-    const partitions: JobPartition[] = [
-      {
-        jobId: job.id,
-        index: 0,
-        state: 'queued',
-        rowStart: 0,
-        rowEnd: 1,
-        attempts: 0,
-        committedChunks: 0,
-        rowsDone: 0,
-        rowsRejected: 0,
-      },
-    ];
+    const partitions = [queuedPartition(job.id, 0, 0, 1)];
     await this.deps.store.createJob({ job, partitions });
     await this.enqueue(job, partitions);
     return this.get(job.id);
@@ -269,4 +249,24 @@ function withRate(job: Job, now: number): JobProgress {
     progress.etaMs = Math.round(((progress.rowsTotal - progress.rowsDone) / progress.rowsPerSecond) * 1000);
   }
   return progress;
+}
+
+/** A partition not yet started, over rows [rowStart, rowEnd); single-partition kinds use [0, 1). */
+export function queuedPartition(
+  jobId: string,
+  index: number,
+  rowStart: number,
+  rowEnd: number,
+): JobPartition {
+  return {
+    jobId,
+    index,
+    state: 'queued',
+    rowStart,
+    rowEnd,
+    attempts: 0,
+    committedChunks: 0,
+    rowsDone: 0,
+    rowsRejected: 0,
+  };
 }

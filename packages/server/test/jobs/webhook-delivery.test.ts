@@ -8,15 +8,10 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type {
-  Job,
-  JobDetails,
-  JobPartition,
-  WebhookDeliveryPayload,
-  WebhookSigning,
-} from '@slipway/contracts';
+import type { Job, JobDetails, WebhookDeliveryPayload, WebhookSigning } from '@slipway/contracts';
 import { JOB_CATALOG, type JobKindDefinition } from '../../src/jobs/job-catalog.js';
 import { JobRunner } from '../../src/jobs/job-runner.js';
+import { queuedPartition } from '../../src/jobs/job-service.js';
 import { WebhookDeliveryExecutor } from '../../src/jobs/webhook-delivery-executor.js';
 import { verifyWebhookSignature } from '../../src/registry/webhook-signing.js';
 import { SqlWorkQueue, systemClock, type QueueClock } from '../../src/storage/queue/sql-work-queue.js';
@@ -105,18 +100,7 @@ async function submit(
     cancelRequested: false,
     progress: { rowsDone: 0, rowsRejected: 0, partitionsTotal: 1, partitionsDone: 0 },
   };
-  const partition: JobPartition = {
-    jobId: id,
-    index: 0,
-    state: 'queued',
-    rowStart: 0,
-    rowEnd: 1,
-    attempts: 0,
-    committedChunks: 0,
-    rowsDone: 0,
-    rowsRejected: 0,
-  };
-  await store.createJob({ job, partitions: [partition] });
+  await store.createJob({ job, partitions: [queuedPartition(id, 0, 0, 1)] });
   await queue.enqueue(
     [{ jobId: id, kind: 'webhook_delivery', step: 'partition', partition: 0 }],
     definition.policy,
