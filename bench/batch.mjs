@@ -11,6 +11,10 @@
  *   ROWS        rows of the generated input (default 10,000,000)
  *   BATCH       rows per model call (default 1024, the engine's default)
  *   CASES       comma-separated subset of floor,engine,logging (default all three)
+ *   LOG_MEMORY  the logging case's prediction log DuckDB memory limit (the platform's
+ *               --prediction-log-memory; default 256MB)
+ *   BATCH_MEMORY the batch I/O DuckDB memory limit (--batch-memory; default 128MB)
+ *   CHILD_NODE_ARGS  node flags for each case's child process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/p`
  *   LOG_RECORDS 1: the logging case hands the log record objects (the path of stores that cannot
  *               read part files) instead of the part files
  *
@@ -29,6 +33,9 @@
  *   - logging: the same with logPredictions on: every chunk's predictions stored (awaited, before
  *     its commit) into a DuckDbPredictionStore file in the temp dir, opened as the platform opens
  *     it (in a worker thread), imported from each part file (LOG_RECORDS=1: written as records).
+ * CPU: user + system time of the child's timed section, all threads (DuckDB's, onnxruntime's);
+ * `CPU vs floor` is the floor's CPU over the case's, a figure a loaded machine disturbs less than
+ * rows/s.
  * Peak RSS: process.memoryUsage().rss sampled every 20 ms in the child (and once at the end).
  */
 import { spawn } from 'node:child_process';
@@ -91,6 +98,12 @@ async function writeInput(path) {
 
 // ------------------------------------------------------------------------------------------ cases
 
+/** CPU time (user + system, all threads) of this process since `start`, in ms. */
+function cpuSince(start) {
+  const { user, system } = process.cpuUsage(start);
+  return (user + system) / 1000;
+}
+
 /** The process's memory now: RSS and the V8 heap, in bytes. */
 function memoryNow() {
   const { rss, heapTotal } = process.memoryUsage();
@@ -130,6 +143,7 @@ async function floorCase(dir) {
   const connection = await instance.connect();
   const stop = rssSampler();
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const columns = Array.from({ length: FEATURES }, (_, i) => `f${i}`).join(', ');
   const result = await connection.stream(`SELECT ${columns} FROM read_parquet($1)`, [
     join(dir, 'input.parquet'),
@@ -159,11 +173,12 @@ async function floorCase(dir) {
   }
   if (filled > 0) await run(filled);
   const ms = performance.now() - t0;
+  const cpuMs = cpuSince(cpu0);
   const peak = stop();
   connection.closeSync();
   instance.closeSync();
   await session.release();
-  return { rows, ms, peak, note: `label sum ${checksum}` };
+  return { rows, ms, cpuMs, peak, note: `label sum ${checksum}` };
 }
 
 async function engineCase(dir, logging) {
@@ -174,13 +189,16 @@ async function engineCase(dir, logging) {
     `${dist}/jobs/batch/batch-score.js`
   );
   const model = await loadOnnxModel(await logisticOnnx(WEIGHTS, BIAS), CONTRACT);
-  const io = new DuckDbBatchIo();
+  const io = new DuckDbBatchIo(process.env.BATCH_MEMORY ? { memoryLimit: process.env.BATCH_MEMORY } : {});
   const output = join(dir, logging ? 'scores-logged.parquet' : 'scores.parquet');
   let store;
   if (logging) {
     const { DuckDbPredictionStore } = await import(`${dist}/storage/predictions/duckdb-prediction-store.js`);
     // As the platform opens it: the DuckDB store in a worker thread of this process (its memory counts).
-    store = await DuckDbPredictionStore.openInWorker(join(dir, 'predictions.duckdb'));
+    store = await DuckDbPredictionStore.openInWorker(
+      join(dir, 'predictions.duckdb'),
+      process.env.LOG_MEMORY ? { memoryLimit: process.env.LOG_MEMORY } : {},
+    );
   }
   const payload = {
     model: { name: 'bench', version: '1' },
@@ -193,6 +211,7 @@ async function engineCase(dir, logging) {
   };
   const stop = rssSampler();
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const plan = await planBatchScore(payload, CONTRACT, io);
   const chunks = [];
   const range = plan.ranges.length === 1 ? plan.ranges[0] : { rowStart: 0, rowEnd: plan.rowsTotal };
@@ -259,6 +278,7 @@ async function engineCase(dir, logging) {
   };
   const result = await finalizeBatchScore(job, chunks, '1', io);
   const ms = performance.now() - t0;
+  const cpuMs = cpuSince(cpu0);
   const peak = stop();
   const size = (await stat(output)).size;
   await store?.close();
@@ -269,6 +289,7 @@ async function engineCase(dir, logging) {
   return {
     rows: result.rows,
     ms,
+    cpuMs,
     peak,
     note:
       `${outcome}; ${chunks.length} chunks; scoring ${fmt(scoredMs / 1000, 1)} s, finalize ` +
@@ -283,7 +304,8 @@ async function child(name, dir) {
 
 function runChild(name, dir) {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [SELF, '--child', name, dir], {
+    const nodeArgs = (process.env.CHILD_NODE_ARGS || '').split(' ').filter(Boolean);
+    const proc = spawn(process.execPath, [...nodeArgs, SELF, '--child', name, dir], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
@@ -316,12 +338,20 @@ async function main() {
       console.log(`${name}: ${fmt(r.rows)} rows in ${fmt(r.ms / 1000, 2)} s (${r.note})`);
     }
     const floor = results.floor;
-    const rows = [['case', 'rows/s', 'peak RSS MB', 'vs floor']];
+    const rows = [['case', 'rows/s', 'CPU s', 'peak RSS MB', 'vs floor', 'CPU vs floor']];
     for (const name of CASES) {
       const r = results[name];
       const rate = r.rows / (r.ms / 1000);
       const ratio = floor ? `${fmt((100 * rate) / (floor.rows / (floor.ms / 1000)), 1)} %` : '-';
-      rows.push([name, fmt(rate), fmt(r.peak / 1e6), name === 'floor' ? '100 %' : ratio]);
+      const cpuRatio = floor ? `${fmt(floor.cpuMs / r.cpuMs, 2)}` : '-';
+      rows.push([
+        name,
+        fmt(rate),
+        fmt(r.cpuMs / 1000, 1),
+        fmt(r.peak / 1e6),
+        name === 'floor' ? '100 %' : ratio,
+        cpuRatio,
+      ]);
     }
     table(rows);
     console.log('goal: engine ≥ 80 % of the floor, peak RSS < 500 MB');

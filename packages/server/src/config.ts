@@ -29,6 +29,10 @@ export interface SlipwayConfig {
   predictionLogUri?: string;
   /** Age (ms) beyond which logged predictions are deleted; absent: kept forever. */
   predictionRetentionMs?: number;
+  /** Memory limit of the embedded DuckDB prediction log, e.g. `256MB`; absent: its default. */
+  predictionLogMemory?: string;
+  /** Memory limit of batch scoring's DuckDB file reader and writer, e.g. `128MB`; absent: its default. */
+  batchMemory?: string;
   /**
    * The work queue jobs go through: `postgresql://...[?schema=NAME]` (pg-boss, shared by `slipway
    * worker` processes); absent: the embedded queue in the metadata store.
@@ -66,6 +70,10 @@ export interface ConfigFlags {
   predictionLogUri?: string;
   /** A duration: `90d`, `12h`, or milliseconds. */
   predictionRetention?: string;
+  /** A size: `256MB`, `1GB`. */
+  predictionLogMemory?: string;
+  /** A size: `128MB`, `1GB`. */
+  batchMemory?: string;
   queueUri?: string;
   workers?: string | number;
   /** A duration: `30s`, `2m`, or milliseconds. */
@@ -86,6 +94,8 @@ export const ENV_VARS = {
   predictionLog: 'SLIPWAY_PREDICTION_LOG',
   predictionLogUri: 'SLIPWAY_PREDICTION_LOG_URI',
   predictionRetention: 'SLIPWAY_PREDICTION_RETENTION',
+  predictionLogMemory: 'SLIPWAY_PREDICTION_LOG_MEMORY',
+  batchMemory: 'SLIPWAY_BATCH_MEMORY',
   queueUri: 'SLIPWAY_QUEUE_URI',
   workers: 'SLIPWAY_WORKERS',
   jobLease: 'SLIPWAY_JOB_LEASE',
@@ -139,6 +149,8 @@ export function loadConfig(
     predictionLog: parseSwitch('prediction-log', pick('predictionLog') ?? 'on'),
     ...(predictionLogUri === undefined ? {} : { predictionLogUri }),
     ...retentionOf(pick('predictionRetention')),
+    ...memoryOf('prediction-log-memory', 'predictionLogMemory', pick('predictionLogMemory')),
+    ...memoryOf('batch-memory', 'batchMemory', pick('batchMemory')),
     ...(queueUri === undefined ? {} : { queueUri }),
     workers: parseWorkers(pick('workers') ?? '1'),
     ...leaseOf(pick('jobLease')),
@@ -163,6 +175,27 @@ function retentionOf(raw: string | undefined): { predictionRetentionMs?: number 
     );
   }
   return { predictionRetentionMs: ms };
+}
+
+/**
+ * A DuckDB memory limit: whole megabytes or gigabytes (`256MB`, `2GB`), at least 16 MB, which
+ * DuckDB needs to run a query at all. Normalised to DuckDB's own spelling.
+ */
+function memoryOf<K extends 'predictionLogMemory' | 'batchMemory'>(
+  flag: string,
+  key: K,
+  raw: string | undefined,
+): Partial<Record<K, string>> {
+  if (raw === undefined) return {};
+  const match = /^(\d+)\s*(MB|GB)$/i.exec(raw.trim());
+  const megabytes = match ? Number(match[1]) * (match[2]?.toUpperCase() === 'GB' ? 1024 : 1) : Number.NaN;
+  if (!Number.isSafeInteger(megabytes) || megabytes < 16) {
+    throw invalidArgument(
+      flag,
+      `Invalid --${flag} '${raw}': expected a size of at least 16MB, such as 256MB or 2GB.`,
+    );
+  }
+  return { [key]: `${megabytes}MB` } as Partial<Record<K, string>>;
 }
 
 /** An http(s) URL; credentials in it would be printed and logged, so they belong in AWS_* variables. */

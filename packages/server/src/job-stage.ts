@@ -61,6 +61,8 @@ export interface JobStageParts {
   /** Deliveries this process runs at once per queue; 0 builds no runner. */
   workers: number;
   workerId: string;
+  /** DuckDB memory limit of batch scoring's file I/O (`--batch-memory`); its default when absent. */
+  batchMemory?: string | undefined;
   /** Where batch predictions are logged (absent: jobs asking to log fail). */
   predictions?: BatchPredictionLog;
   monitoring?: JobStageMonitoring;
@@ -78,7 +80,7 @@ export async function openJobStage(parts: JobStageParts): Promise<JobStage> {
     monitors: await openWorkQueue(parts.queueUri, parts.stores.backend, 'monitors'),
     deliveries: await openWorkQueue(parts.queueUri, parts.stores.backend, 'deliveries'),
   };
-  const io = new DuckDbBatchIo();
+  const io = new DuckDbBatchIo(parts.batchMemory === undefined ? {} : { memoryLimit: parts.batchMemory });
   const catalog = parts.catalog === undefined ? {} : { catalog: parts.catalog };
   const service = new JobService({
     store: parts.stores.jobs,

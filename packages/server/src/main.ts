@@ -116,6 +116,7 @@ export async function createPlatform(config: SlipwayConfig): Promise<Platform> {
     stores,
     registry,
     queueUri: config.queueUri,
+    batchMemory: config.batchMemory,
     workers: config.workers,
     workerId: `${hostname()}:${process.pid}:server`,
     monitoring: monitoringForJobs(monitors, true),
@@ -212,6 +213,7 @@ export async function startWorker(
         await openPredictionStore(
           config.predictionLogUri,
           join(config.dataDir, `predictions-worker-${process.pid}.duckdb`),
+          config.predictionLogMemory,
         ),
       );
     }
@@ -232,6 +234,7 @@ export async function startWorker(
         stores: shared.stores,
         registry: shared.registry,
         queueUri: config.queueUri,
+        batchMemory: config.batchMemory,
         workers: config.workers,
         workerId: options.workerId,
         evaluation: evaluationForJobs(evaluations),
@@ -334,6 +337,7 @@ async function servingServices(
     ? await openPredictionStore(
         config.predictionLogUri,
         options.predictionsFile ?? join(config.dataDir, 'predictions.duckdb'),
+        config.predictionLogMemory,
       )
     : undefined;
   const predictions =
@@ -410,10 +414,15 @@ function withRetention(
  * `public`, is Slipway's, not the driver's), `duckdb:<file>`, or without a URI the process's own
  * DuckDB file. The PostgreSQL driver loads only when used.
  */
-async function openPredictionStore(uri: string | undefined, defaultFile: string): Promise<PredictionStore> {
-  if (uri === undefined) return DuckDbPredictionStore.openInWorker(defaultFile);
+async function openPredictionStore(
+  uri: string | undefined,
+  defaultFile: string,
+  memoryLimit: string | undefined,
+): Promise<PredictionStore> {
+  const options = memoryLimit === undefined ? {} : { memoryLimit };
+  if (uri === undefined) return DuckDbPredictionStore.openInWorker(defaultFile, options);
   if (uri.startsWith('duckdb:'))
-    return DuckDbPredictionStore.openInWorker(uri.slice('duckdb:'.length) || defaultFile);
+    return DuckDbPredictionStore.openInWorker(uri.slice('duckdb:'.length) || defaultFile, options);
   const url = new URL(uri);
   const schema = url.searchParams.get('schema') ?? 'public';
   url.searchParams.delete('schema');

@@ -59,6 +59,17 @@ describe('loadConfig', () => {
     }
   });
 
+  it('reads the DuckDB memory limits as sizes of at least 16 MB', () => {
+    expect(loadConfig({}, {}, '/h')).not.toHaveProperty('predictionLogMemory');
+    expect(loadConfig({}, {}, '/h')).not.toHaveProperty('batchMemory');
+    expect(loadConfig({ predictionLogMemory: '64mb' }, {}, '/h').predictionLogMemory).toBe('64MB');
+    expect(loadConfig({}, { SLIPWAY_BATCH_MEMORY: '2GB' }, '/h').batchMemory).toBe('2048MB');
+    for (const bad of ['8MB', '1.5GB', '256', 'lots', '-64MB']) {
+      expect(() => loadConfig({ batchMemory: bad }, {}, '/h'), bad).toThrow(/batch-memory/);
+      expect(() => loadConfig({ predictionLogMemory: bad }, {}, '/h'), bad).toThrow(/prediction-log-memory/);
+    }
+  });
+
   it('lets flags override env vars and env vars override defaults', () => {
     const env = { SLIPWAY_PORT: '7000', SLIPWAY_DATA_DIR: '/data', SLIPWAY_LOG_LEVEL: 'info' };
     const fromEnv = loadConfig({}, env, '/home/ada');

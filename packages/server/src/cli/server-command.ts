@@ -40,6 +40,14 @@ export function registerServerCommand(program: Command, deps: CliDeps): void {
       'the job work queue: postgresql://...[?schema=NAME] for slipway worker processes (env SLIPWAY_QUEUE_URI; default: embedded)',
     )
     .option(
+      '--batch-memory <size>',
+      "memory limit of batch scoring's DuckDB file reader and writer, e.g. 128MB (env SLIPWAY_BATCH_MEMORY, default 128MB)",
+    )
+    .option(
+      '--prediction-log-memory <size>',
+      'memory limit of the embedded DuckDB prediction log, e.g. 256MB (env SLIPWAY_PREDICTION_LOG_MEMORY, default 256MB)',
+    )
+    .option(
       '--job-lease <duration>',
       'how long a dead worker keeps a job partition, e.g. 30s (env SLIPWAY_JOB_LEASE)',
     )

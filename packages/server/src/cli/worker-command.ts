@@ -36,6 +36,14 @@ export function registerWorkerCommand(program: Command, deps: CliDeps): void {
     .description("Run jobs (batch scoring) from the platform's work queue until stopped.")
     .option('--concurrency <n>', 'deliveries run at once (env SLIPWAY_WORKERS, default 1)')
     .option(
+      '--batch-memory <size>',
+      "memory limit of batch scoring's DuckDB file reader and writer, e.g. 128MB (env SLIPWAY_BATCH_MEMORY, default 128MB)",
+    )
+    .option(
+      '--prediction-log-memory <size>',
+      'memory limit of the embedded DuckDB prediction log, e.g. 256MB (env SLIPWAY_PREDICTION_LOG_MEMORY, default 256MB)',
+    )
+    .option(
       '--job-lease <duration>',
       'how long a dead worker keeps a job partition, e.g. 30s (env SLIPWAY_JOB_LEASE)',
     )

@@ -49,6 +49,7 @@ import type {
 } from '../../jobs/batch/batch-io.js';
 import { PART_LOG_COLUMNS, PART_LOG_PREFIX, PREDICTION_ID_COLUMN } from '../../jobs/batch/batch-io.js';
 import type { InputRow } from '../../runtimes/runtime.js';
+import { canEncodeParquetPart, encodeParquetPart } from './parquet-part.js';
 
 /** The table function call per format; the path is always the bound parameter `$1`. */
 const READ_FUNCTION: Record<BatchFormat, string> = {
@@ -272,6 +273,10 @@ export class DuckDbBatchIo implements BatchIo {
     log?: PartLog,
   ): Promise<void> {
     const stored = given.map((column) => storedColumns(column, rowCount));
+    if (log?.records === undefined) {
+      const columns = [...(log ? [predictionIds(log)] : []), ...stored.flat()];
+      if (canEncodeParquetPart(columns, rowCount)) return writeEncodedPart(path, columns, rowCount);
+    }
     const scratch = [...(log ? logScratchColumns(log) : []), ...stored.flat()];
     const raw = scratch.map(rawNumbers);
     const table = `part_${randomUUID().replaceAll('-', '')}`;
@@ -769,6 +774,30 @@ function logSelect(
     `epoch_ms(CAST(trunc(${identifier(LOG_TS_COLUMN)}) AS BIGINT)) AS ${identifier(PART_LOG_COLUMNS.timestamp)}`,
     identifier(PART_LOG_COLUMNS.latency),
   ];
+}
+
+/** The prediction id column of a logged part: `<idPrefix><input row>` per row. */
+function predictionIds(log: PartLog): BatchColumnData {
+  const values = new Array<string>(log.rows.length);
+  for (let i = 0; i < values.length; i++) values[i] = `${log.idPrefix}${log.rows[i] as number}`;
+  return { name: PREDICTION_ID_COLUMN, kind: 'string', values };
+}
+
+/** Writes a part encoded in JavaScript (parquet-part.ts) under a temporary name, then renames it. */
+async function writeEncodedPart(
+  path: string,
+  columns: readonly BatchColumnData[],
+  rowCount: number,
+): Promise<void> {
+  const buffers = encodeParquetPart(columns, rowCount);
+  const temporary = `${path}.tmp-${randomUUID()}`;
+  const handle = await open(temporary, 'w');
+  try {
+    await handle.writev(buffers);
+  } finally {
+    await handle.close();
+  }
+  await rename(temporary, path);
 }
 
 /** Scratch-only columns of a logged part (never in the part file under these names). */

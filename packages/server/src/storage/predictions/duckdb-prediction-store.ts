@@ -97,11 +97,20 @@ const OPEN_OPTIONS: Record<string, string> = {
   // with the table: it made COMMIT most of a write (bench/README.md). Durability is the WAL's fsync
   // at COMMIT either way; a larger WAL only means a longer replay after a crash.
   checkpoint_threshold: '256MB',
-  // DuckDB's default is 80 % of the machine's memory, and it kept that much of the log's pages
-  // cached: a batch job logging 10M predictions peaked at 1.9 GB. Beyond this limit it evicts
-  // pages (they are on disk already) and spills large aggregates to `<file>.tmp`.
-  memory_limit: '256MB',
 };
+
+/**
+ * DuckDB's default is 80 % of the machine's memory, and it kept that much of the log's pages
+ * cached: a batch job logging 10M predictions peaked at 1.9 GB. Beyond this limit it evicts pages
+ * (they are on disk already) and spills large aggregates to `<file>.tmp`.
+ */
+export const DEFAULT_PREDICTION_LOG_MEMORY = '256MB';
+
+/** Options of `DuckDbPredictionStore.open`. */
+export interface DuckDbPredictionStoreOptions {
+  /** DuckDB's memory limit for the log, e.g. `128MB`; `DEFAULT_PREDICTION_LOG_MEMORY` when absent. */
+  memoryLimit?: string;
+}
 
 /** Most rows one page holds. */
 const MAX_PAGE = 1000;
@@ -177,8 +186,14 @@ export class DuckDbPredictionStore implements PredictionStore {
   ) {}
 
   /** Opens (creating if missing) the database at `path` and its tables; `:memory:` for tests. */
-  static async open(path: string): Promise<DuckDbPredictionStore> {
-    const instance = await DuckDBInstance.create(path, OPEN_OPTIONS);
+  static async open(
+    path: string,
+    options: DuckDbPredictionStoreOptions = {},
+  ): Promise<DuckDbPredictionStore> {
+    const instance = await DuckDBInstance.create(path, {
+      ...OPEN_OPTIONS,
+      memory_limit: options.memoryLimit ?? DEFAULT_PREDICTION_LOG_MEMORY,
+    });
     let connection: DuckDBConnection | undefined;
     try {
       connection = await instance.connect();
@@ -200,10 +215,13 @@ export class DuckDbPredictionStore implements PredictionStore {
    * run from TypeScript source, as in tests: Node 20 cannot start a .ts worker), it falls back to
    * this store on the calling thread; the two store the same rows under the same durability rule.
    */
-  static async openInWorker(path: string): Promise<PredictionStore> {
+  static async openInWorker(
+    path: string,
+    options: DuckDbPredictionStoreOptions = {},
+  ): Promise<PredictionStore> {
     const { WorkerPredictionStore } = await import('./worker-prediction-store.js');
-    if (WorkerPredictionStore.defaultWorkerAvailable()) return WorkerPredictionStore.open(path);
-    return DuckDbPredictionStore.open(path);
+    if (WorkerPredictionStore.defaultWorkerAvailable()) return WorkerPredictionStore.open(path, options);
+    return DuckDbPredictionStore.open(path, options);
   }
 
   /** Appends `records` in one transaction; resolves once committed (durable), rejects with nothing stored. */

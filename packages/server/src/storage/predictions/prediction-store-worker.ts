@@ -13,11 +13,11 @@ import type { PredictionRecord } from '@slipway/contracts';
 import { fromWireError, toWireError } from './worker-protocol.js';
 import type { SinkRequest, SinkResponse, SinkWorkerData, StoreCall } from './worker-protocol.js';
 
-async function main(port: MessagePort, { path }: SinkWorkerData): Promise<void> {
+async function main(port: MessagePort, { path, memoryLimit }: SinkWorkerData): Promise<void> {
   const send = (message: SinkResponse): void => port.postMessage(message);
   let store: DuckDbPredictionStore;
   try {
-    store = await DuckDbPredictionStore.open(path);
+    store = await DuckDbPredictionStore.open(path, memoryLimit === undefined ? {} : { memoryLimit });
   } catch (error) {
     send({ type: 'open-failed', error: toWireError(error) });
     port.close();

@@ -61,6 +61,8 @@ const WRITE_SLICE = 256;
 export interface WorkerPredictionStoreOptions {
   /** The worker's entry module; the compiled `prediction-store-worker.js` beside this one unless given. */
   workerUrl?: URL;
+  /** The store's DuckDB memory limit (see `DuckDbPredictionStoreOptions`). */
+  memoryLimit?: string;
 }
 
 interface Pending {
@@ -105,7 +107,10 @@ export class WorkerPredictionStore implements PredictionStore {
     path: string,
     options: WorkerPredictionStoreOptions = {},
   ): Promise<WorkerPredictionStore> {
-    const workerData: SinkWorkerData = { path };
+    const workerData: SinkWorkerData = {
+      path,
+      ...(options.memoryLimit === undefined ? {} : { memoryLimit: options.memoryLimit }),
+    };
     const worker = new Worker(options.workerUrl ?? DEFAULT_WORKER_URL, { workerData });
     try {
       await new Promise<void>((resolve, reject) => {

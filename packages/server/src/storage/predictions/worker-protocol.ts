@@ -9,6 +9,8 @@ import type { PredictionStore } from '../../predictions/prediction-store.js';
 /** `workerData` of the worker: the database file its DuckDB store opens. */
 export interface SinkWorkerData {
   path: string;
+  /** The store's DuckDB memory limit; the store's default when absent. */
+  memoryLimit?: string;
 }
 
 /**
