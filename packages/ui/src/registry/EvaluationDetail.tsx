@@ -199,16 +199,12 @@ function MetricCells(props: {
 }): ReactNode {
   const value =
     props.value === undefined ? '—' : props.value === null ? 'undefined' : formatNumber(props.value);
-  const sign =
-    props.difference === undefined || props.difference === 0 ? '' : props.difference > 0 ? 'up' : 'down';
   return (
     <>
       <td className="num">{value}</td>
       {props.withDifference ? (
-        <td
-          className={`num difference ${sign === '' ? '' : `difference-${sign}`}`}
-          title="candidate − baseline"
-        >
+        // Uncoloured: whether more is better depends on the metric, and only the gated one says.
+        <td className="num difference" title="candidate − baseline">
           {formatDifference(props.difference)}
         </td>
       ) : null}
