@@ -4,6 +4,9 @@ import { Link, NavLink, Navigate, Route, Routes } from 'react-router';
 import { Empty } from './components/status.js';
 import { ExperimentPage } from './experiments/ExperimentPage.js';
 import { ExperimentsPage } from './experiments/ExperimentsPage.js';
+import { EvaluationPage } from './registry/EvaluationPage.js';
+import { ModelPage } from './registry/ModelPage.js';
+import { ModelsPage } from './registry/ModelsPage.js';
 import { RunPage } from './run/RunPage.js';
 
 /** Routes of the app; the server answers every one of these paths with index.html. */
@@ -19,6 +22,7 @@ export function App(): ReactNode {
         </Link>
         <nav aria-label="Main">
           <NavLink to="/experiments">Experiments</NavLink>
+          <NavLink to="/models">Models</NavLink>
         </nav>
       </header>
       <main id="main" tabIndex={-1}>
@@ -27,6 +31,10 @@ export function App(): ReactNode {
           <Route path="/experiments" element={<ExperimentsPage />} />
           <Route path="/experiments/:experimentId" element={<ExperimentPage />} />
           <Route path="/runs/:runId" element={<RunPage />} />
+          <Route path="/models" element={<ModelsPage />} />
+          <Route path="/models/:name" element={<ModelPage />} />
+          <Route path="/models/:name/versions/:version" element={<ModelPage />} />
+          <Route path="/evaluations/:id" element={<EvaluationPage />} />
           <Route path="*" element={<NotFound />} />
         </Routes>
       </main>
