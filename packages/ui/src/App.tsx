@@ -2,8 +2,12 @@
 import type { ReactNode } from 'react';
 import { Link, NavLink, Navigate, Route, Routes } from 'react-router';
 import { Empty } from './components/status.js';
+import { EndpointPage } from './endpoints/EndpointPage.js';
+import { EndpointsPage } from './endpoints/EndpointsPage.js';
 import { ExperimentPage } from './experiments/ExperimentPage.js';
 import { ExperimentsPage } from './experiments/ExperimentsPage.js';
+import { ColumnPage } from './monitoring/ColumnPage.js';
+import { MonitoringPage } from './monitoring/MonitoringPage.js';
 import { RunPage } from './run/RunPage.js';
 
 /** Routes of the app; the server answers every one of these paths with index.html. */
@@ -19,6 +23,7 @@ export function App(): ReactNode {
         </Link>
         <nav aria-label="Main">
           <NavLink to="/experiments">Experiments</NavLink>
+          <NavLink to="/endpoints">Endpoints</NavLink>
         </nav>
       </header>
       <main id="main" tabIndex={-1}>
@@ -27,6 +32,10 @@ export function App(): ReactNode {
           <Route path="/experiments" element={<ExperimentsPage />} />
           <Route path="/experiments/:experimentId" element={<ExperimentPage />} />
           <Route path="/runs/:runId" element={<RunPage />} />
+          <Route path="/endpoints" element={<EndpointsPage />} />
+          <Route path="/endpoints/:name" element={<EndpointPage />} />
+          <Route path="/endpoints/:name/monitoring" element={<MonitoringPage />} />
+          <Route path="/endpoints/:name/monitoring/columns/:column" element={<ColumnPage />} />
           <Route path="*" element={<NotFound />} />
         </Routes>
       </main>
