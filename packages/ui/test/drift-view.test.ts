@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Alert, MonitorRun, MonitorStatistic } from '@slipway/contracts';
+import type { AggregateBucket, Alert, MonitorRun, MonitorStatistic } from '@slipway/contracts';
 import {
   driftColumnsOf,
   heatColor,
@@ -7,6 +7,7 @@ import {
   heatMap,
   histogramPair,
   largestFigure,
+  realizedSeries,
 } from '../src/monitoring/drift-view.js';
 
 const ks = (column: string, value: number, pValue: number, flagged: boolean): MonitorStatistic => ({
@@ -122,5 +123,32 @@ describe('alert columns', () => {
       ],
     } as Alert;
     expect(driftColumnsOf(alert)).toEqual(['b']);
+  });
+});
+
+describe('realized performance', () => {
+  it('has every bucket of the window, gaps without labels, and flat yardsticks', () => {
+    const bucket = (start: number, mae: number | undefined, labelled: number): AggregateBucket => ({
+      start,
+      count: 10,
+      errors: 0,
+      errorRate: 0,
+      labelled,
+      ...(mae === undefined ? {} : { mae }),
+    });
+    const series = realizedSeries(
+      [bucket(0, 0.4, 5), bucket(120_000, undefined, 0)],
+      { from: 0, to: 180_000 },
+      60_000,
+      'mae',
+      {
+        reference: 0.3,
+      },
+    );
+    expect(series.x).toEqual([0, 60, 120]);
+    expect(series.values).toEqual([0.4, null, null]);
+    expect(series.reference).toEqual([0.3, 0.3, 0.3]);
+    expect(series.threshold).toBeUndefined();
+    expect(series.labelled).toBe(5);
   });
 });

@@ -192,6 +192,8 @@ describe('monitoring', () => {
     expect(await quality.textContent()).toContain('out_of_range_share');
     await page.getByRole('figure', { name: 'mae of label' }).locator('.plot[data-state="ready"]').waitFor();
     await screenshot(page, '24-monitoring');
+    await page.locator('#service-heading').evaluate((heading) => heading.scrollIntoView());
+    await screenshot(page, '25-monitoring-performance');
 
     await page.getByLabel('statistic', { exact: true }).check();
     expect(new URL(page.url()).searchParams.get('figure')).toBe('value');
@@ -219,6 +221,6 @@ describe('monitoring', () => {
       .last();
     expect(await lastBar.textContent()).toMatch(/^> .*: 100\.0%$/);
     await page.getByRole('figure', { name: 'ks of b' }).locator('.plot[data-state="ready"]').waitFor();
-    await screenshot(page, '25-column');
+    await screenshot(page, '26-column');
   });
 });

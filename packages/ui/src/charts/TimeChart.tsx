@@ -60,7 +60,10 @@ export function TimeChart({
     const options: uPlot.Options = {
       width: box.current?.clientWidth ?? 400,
       height,
-      scales: { x: { time: true } },
+      // A lone x would stretch uPlot's auto range over years: show a minute either side instead.
+      scales: {
+        x: { time: true, range: (_u, min, max) => (min === max ? [min - 60, max + 60] : [min, max]) },
+      },
       series: [
         { label: 'time' },
         ...lines.map((line) => ({

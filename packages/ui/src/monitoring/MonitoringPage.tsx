@@ -20,8 +20,10 @@ import {
   heatMap,
   driftColumnsOf,
   latestSucceeded,
+  realizedSeries,
   statisticsOf,
   type HeatFigure,
+  type RealizedSeries,
 } from './drift-view.js';
 import { columnPath } from './paths.js';
 import { StatisticTable } from './StatisticTable.js';
@@ -343,31 +345,18 @@ function Performance(props: {
   const yardstick = latest?.statistics.find((s) => s.check === 'performance' && s.name === settings.metric);
   const reference = yardstick?.details?.['reference'];
   const threshold = yardstick?.threshold;
-  const chart = useMemo(() => {
-    if (state.status !== 'ok') return undefined;
-    const buckets = state.data.filter((b) => b[settings.metric] !== undefined);
-    const x = buckets.map((b) => b.start / 1000);
-    const lines: TimeSeriesLine[] = [
-      { label: settings.metric, color: '#2563eb', values: buckets.map((b) => b[settings.metric] ?? null) },
-    ];
-    if (typeof reference === 'number') {
-      lines.push({
-        label: 'reference evaluation',
-        color: '#15803d',
-        values: x.map(() => reference),
-        dashed: true,
-      });
-    }
-    if (threshold !== undefined) {
-      lines.push({
-        label: 'alert threshold',
-        color: '#b91c1c',
-        values: x.map(() => threshold),
-        dashed: true,
-      });
-    }
-    return { x, lines, labelled: buckets.reduce((sum, b) => sum + b.labelled, 0) };
-  }, [state, settings.metric, reference, threshold]);
+  const chart = useMemo(
+    () =>
+      state.status === 'ok'
+        ? realizedSeries(state.data, span, range.bucketMs, settings.metric, {
+            ...(typeof reference === 'number' ? { reference } : {}),
+            ...(threshold === undefined ? {} : { threshold }),
+          })
+        : undefined,
+    // The span is a fresh object each render; its bounds are what matter.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [state, span.from, span.to, range.bucketMs, settings.metric, reference, threshold],
+  );
   return (
     <section aria-labelledby="performance-heading">
       <div className="section-header">
@@ -387,19 +376,31 @@ function Performance(props: {
       {state.status === 'error' ? (
         <ErrorMessage error={state.error} action="Could not load realized performance" />
       ) : null}
-      {chart !== undefined && chart.x.length === 0 ? (
+      {chart !== undefined && chart.labelled === 0 ? (
         <Empty>
           <p>No labelled predictions in the window: labels join predictions as they arrive.</p>
         </Empty>
       ) : null}
-      {chart !== undefined && chart.x.length > 0 ? (
+      {chart !== undefined && chart.labelled > 0 ? (
         <TimeChart
           title={`${settings.metric} of ${settings.predictionField}`}
           x={chart.x}
-          lines={chart.lines}
+          lines={performanceLines(chart, settings.metric)}
           summary={`${chart.labelled.toLocaleString()} labelled predictions${typeof reference === 'number' ? '' : ' · no reference evaluation: no baseline line'}`}
         />
       ) : null}
     </section>
   );
+}
+
+/** The realized metric's line, with dashed reference and threshold lines when there are such figures. */
+function performanceLines(series: RealizedSeries, metric: string): TimeSeriesLine[] {
+  const lines: TimeSeriesLine[] = [{ label: metric, color: '#2563eb', values: series.values }];
+  if (series.reference !== undefined) {
+    lines.push({ label: 'reference evaluation', color: '#15803d', values: series.reference, dashed: true });
+  }
+  if (series.threshold !== undefined) {
+    lines.push({ label: 'alert threshold', color: '#b91c1c', values: series.threshold, dashed: true });
+  }
+  return lines;
 }

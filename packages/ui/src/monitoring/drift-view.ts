@@ -1,9 +1,15 @@
 /**
  * What the monitoring pages draw, computed from monitor runs and alerts: the columns × runs heat
- * map of a drift figure, its cell colours, a column's reference and current histograms from a drift
+ * map of a drift figure, its cell colours, realized performance per bucket, a column's reference and current histograms from a drift
  * statistic's evidence, the columns an alert is about, and the latest run's checks. Pure.
  */
-import type { Alert, MonitorCheckKind, MonitorRun, MonitorStatistic } from '@slipway/contracts';
+import type {
+  AggregateBucket,
+  Alert,
+  MonitorCheckKind,
+  MonitorRun,
+  MonitorStatistic,
+} from '@slipway/contracts';
 
 /** Which figure of a column's drift statistic a heat map shows. */
 export type HeatFigure = 'pValue' | 'value' | 'drifted';
@@ -213,4 +219,50 @@ export function statisticsOf(run: MonitorRun | undefined, check: MonitorCheckKin
 /** The newest succeeded run of a list given newest first. */
 export function latestSucceeded(runsNewestFirst: readonly MonitorRun[]): MonitorRun | undefined {
   return runsNewestFirst.find((r) => r.state === 'succeeded');
+}
+
+/** Realized performance per bucket of a window, with constant reference and threshold lines. */
+export interface RealizedSeries {
+  /** Every bucket start of the window, in seconds. */
+  x: number[];
+  /** The metric per bucket; null for a bucket without labelled predictions. */
+  values: (number | null)[];
+  reference?: number[];
+  threshold?: number[];
+  /** Labelled predictions over the window. */
+  labelled: number;
+}
+
+/**
+ * The metric of each bucket of `[from, to)` from an aggregate with a prediction field, and the
+ * yardsticks as flat lines across the window.
+ */
+export function realizedSeries(
+  buckets: readonly AggregateBucket[],
+  window: { from: number; to: number },
+  bucketMs: number,
+  metric: 'accuracy' | 'mae',
+  yardsticks: { reference?: number; threshold?: number },
+): RealizedSeries {
+  const byStart = new Map(buckets.map((b) => [b.start, b]));
+  const x: number[] = [];
+  const values: (number | null)[] = [];
+  let labelled = 0;
+  for (let start = window.from; start < window.to; start += bucketMs) {
+    const b = byStart.get(start);
+    x.push(start / 1000);
+    values.push(b?.[metric] ?? null);
+    labelled += b?.[metric] === undefined ? 0 : b.labelled;
+  }
+  const flat = (v: number | undefined): number[] | undefined =>
+    v === undefined ? undefined : x.map(() => v);
+  const reference = flat(yardsticks.reference);
+  const threshold = flat(yardsticks.threshold);
+  return {
+    x,
+    values,
+    labelled,
+    ...(reference === undefined ? {} : { reference }),
+    ...(threshold === undefined ? {} : { threshold }),
+  };
 }
