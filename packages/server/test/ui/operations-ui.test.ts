@@ -26,6 +26,11 @@ let platform: TestPlatform;
 let browser: Browser;
 let page: Page;
 
+/** A query parameter of the page's address. */
+function param(name: string): string | null {
+  return new URL(page.url()).searchParams.get(name);
+}
+
 /** Registers a logistic classifier over (a, b) as the next version of `fraud`. */
 async function registerVersion(client: SlipwayClient, weights: number[]): Promise<void> {
   const runId = (await client.runs.create({ experimentId: '0' })).info.runId;
@@ -150,10 +155,13 @@ describe('endpoints', () => {
     await screenshot(page, '22-endpoint-predictions');
 
     // A shadow takes the label of the prediction it shadowed, so the live arm alone has LABELLED.
+    // The controls are driven by the URL, which the router updates in a transition: wait for it
+    // rather than for the control itself.
     await page.getByLabel('Arm').selectOption('live');
-    await page.getByLabel('Only labelled').check();
-    const url = new URL(page.url());
-    expect([url.searchParams.get('arm'), url.searchParams.get('labelled')]).toEqual(['live', 'true']);
+    await expect.poll(() => param('arm')).toBe('live');
+    await page.getByLabel('Only labelled').click();
+    await expect.poll(() => param('labelled')).toBe('true');
+    expect(await page.getByLabel('Only labelled').isChecked()).toBe(true);
     const rows = page.locator('.predictions-table tbody tr');
     await expect.poll(() => rows.count()).toBe(LABELLED);
     expect(await labels.count()).toBe(LABELLED);
@@ -195,8 +203,8 @@ describe('monitoring', () => {
     await page.locator('#service-heading').evaluate((heading) => heading.scrollIntoView());
     await screenshot(page, '25-monitoring-performance');
 
-    await page.getByLabel('statistic', { exact: true }).check();
-    expect(new URL(page.url()).searchParams.get('figure')).toBe('value');
+    await page.getByLabel('statistic', { exact: true }).click();
+    await expect.poll(() => param('figure')).toBe('value');
     // KS D is 1 for b: no value of the shifted window lies in the reference's range.
     expect(await cells('b').first().textContent()).toBe('1');
   });
