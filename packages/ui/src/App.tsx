@@ -2,11 +2,15 @@
 import type { ReactNode } from 'react';
 import { Link, NavLink, Navigate, Route, Routes } from 'react-router';
 import { Empty } from './components/status.js';
+import { EndpointPage } from './endpoints/EndpointPage.js';
+import { EndpointsPage } from './endpoints/EndpointsPage.js';
 import { ExperimentPage } from './experiments/ExperimentPage.js';
 import { ExperimentsPage } from './experiments/ExperimentsPage.js';
 import { EvaluationPage } from './registry/EvaluationPage.js';
 import { ModelPage } from './registry/ModelPage.js';
 import { ModelsPage } from './registry/ModelsPage.js';
+import { ColumnPage } from './monitoring/ColumnPage.js';
+import { MonitoringPage } from './monitoring/MonitoringPage.js';
 import { RunPage } from './run/RunPage.js';
 
 /** Routes of the app; the server answers every one of these paths with index.html. */
@@ -23,6 +27,7 @@ export function App(): ReactNode {
         <nav aria-label="Main">
           <NavLink to="/experiments">Experiments</NavLink>
           <NavLink to="/models">Models</NavLink>
+          <NavLink to="/endpoints">Endpoints</NavLink>
         </nav>
       </header>
       <main id="main" tabIndex={-1}>
@@ -35,6 +40,10 @@ export function App(): ReactNode {
           <Route path="/models/:name" element={<ModelPage />} />
           <Route path="/models/:name/versions/:version" element={<ModelPage />} />
           <Route path="/evaluations/:id" element={<EvaluationPage />} />
+          <Route path="/endpoints" element={<EndpointsPage />} />
+          <Route path="/endpoints/:name" element={<EndpointPage />} />
+          <Route path="/endpoints/:name/monitoring" element={<MonitoringPage />} />
+          <Route path="/endpoints/:name/monitoring/columns/:column" element={<ColumnPage />} />
           <Route path="*" element={<NotFound />} />
         </Routes>
       </main>

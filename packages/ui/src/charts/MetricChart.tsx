@@ -10,6 +10,7 @@ import type { MetricAxis, MetricBuckets } from '@slipway/contracts';
 import { client } from '../api.js';
 import { ErrorMessage } from '../components/status.js';
 import { formatNumber } from '../format.js';
+import { observeWidth } from './observe-width.js';
 import { useAsync } from '../use-async.js';
 import { axisValueOf, extremesOf, seriesOf, smooth } from './chart-data.js';
 
@@ -209,17 +210,6 @@ function plotOptions(
       draw: [() => on.drawn()],
     },
   };
-}
-
-/** Calls `set` with the element's width once observed and whenever it changes; returns the cleanup. */
-function observeWidth(element: HTMLElement | null, set: (width: number) => void): (() => void) | undefined {
-  if (element === null) return undefined;
-  // A ResizeObserver reports the size it finds when observing starts, so the first width comes too.
-  const observer = new ResizeObserver(([entry]) => {
-    if (entry !== undefined) set(Math.floor(entry.contentRect.width));
-  });
-  observer.observe(element);
-  return () => observer.disconnect();
 }
 
 /** A promise that never settles: the chart waits for its width before asking for buckets. */
