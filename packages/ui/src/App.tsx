@@ -1,6 +1,7 @@
 /** The app shell: the header with the navigation, and one route per page (every page has a deep link). */
 import type { ReactNode } from 'react';
 import { Link, NavLink, Navigate, Route, Routes } from 'react-router';
+import { ComparePage } from './compare/ComparePage.js';
 import { Empty } from './components/status.js';
 import { ExperimentPage } from './experiments/ExperimentPage.js';
 import { ExperimentsPage } from './experiments/ExperimentsPage.js';
@@ -27,6 +28,7 @@ export function App(): ReactNode {
           <Route path="/experiments" element={<ExperimentsPage />} />
           <Route path="/experiments/:experimentId" element={<ExperimentPage />} />
           <Route path="/runs/:runId" element={<RunPage />} />
+          <Route path="/compare" element={<ComparePage />} />
           <Route path="*" element={<NotFound />} />
         </Routes>
       </main>

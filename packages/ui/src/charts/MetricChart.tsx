@@ -212,7 +212,10 @@ function plotOptions(
 }
 
 /** Calls `set` with the element's width once observed and whenever it changes; returns the cleanup. */
-function observeWidth(element: HTMLElement | null, set: (width: number) => void): (() => void) | undefined {
+export function observeWidth(
+  element: HTMLElement | null,
+  set: (width: number) => void,
+): (() => void) | undefined {
   if (element === null) return undefined;
   // A ResizeObserver reports the size it finds when observing starts, so the first width comes too.
   const observer = new ResizeObserver(([entry]) => {
