@@ -29,7 +29,7 @@ export interface CompareChartProps {
   axis: MetricAxis;
 }
 
-const HEIGHT = 240;
+const PLOT_HEIGHT = 200;
 /**
  * Buckets per run: half the chart's width, since up to 20 curves share the pixels and the aligned
  * table grows with every run's points.
@@ -56,8 +56,13 @@ export function CompareChart({ metricKey, runs, axis }: CompareChartProps): Reac
     [ids, metricKey, axis, buckets],
   );
   const total = state.status === 'ok' ? state.data.reduce((sum, b) => sum + b.total, 0) : undefined;
+  // A metric logged once per run (a final score) has no curve: the metric diff table shows it.
+  const single = state.status === 'ok' && state.data.every((b) => b.total <= 1);
   return (
-    <figure className="chart-card" aria-label={`Chart of ${metricKey}`}>
+    <figure
+      className={single ? 'chart-card compare-single' : 'chart-card'}
+      aria-label={`Chart of ${metricKey}`}
+    >
       <figcaption className="chart-title">
         <span className="chart-key">{metricKey}</span>
         <span className="chart-summary">
@@ -65,11 +70,16 @@ export function CompareChart({ metricKey, runs, axis }: CompareChartProps): Reac
           {total === undefined ? '' : ` · ${total.toLocaleString()} points`}
         </span>
       </figcaption>
-      <div ref={box} className="chart-box" style={{ minHeight: HEIGHT }}>
+      <div ref={box} className="chart-box" style={{ minHeight: single ? undefined : PLOT_HEIGHT }}>
         {state.status === 'error' ? (
           <ErrorMessage error={state.error} action={`Could not load ${metricKey}`} />
         ) : null}
-        {state.status === 'ok' ? <Plot runs={runs} data={state.data} axis={axis} width={width} /> : null}
+        {single ? (
+          <p className="subtle single-values">One value per run: see the latest metrics table below.</p>
+        ) : null}
+        {state.status === 'ok' && !single ? (
+          <Plot runs={runs} data={state.data} axis={axis} width={width} />
+        ) : null}
         {state.status === 'loading' ? (
           <div className="chart-loading" role="status">
             Loading {metricKey}…
@@ -90,6 +100,7 @@ interface PlotProps {
 /** The uPlot canvas; rebuilt when the data changes, resized in place. */
 function Plot({ runs, data, axis, width }: PlotProps): ReactNode {
   const target = useRef<HTMLDivElement>(null);
+  const legendBox = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const [drawn, setDrawn] = useState(false);
   const aligned = useMemo(() => alignSeries(data.map((d) => seriesOf(d.buckets, axis))), [data, axis]);
@@ -101,7 +112,7 @@ function Plot({ runs, data, axis, width }: PlotProps): ReactNode {
     setDrawn(false);
     const options: uPlot.Options = {
       width: Math.max(width, 200),
-      height: HEIGHT - 50,
+      height: PLOT_HEIGHT,
       scales: { x: { time: axis === 'time' } },
       series: [
         { label: axis === 'step' ? 'step' : 'time' },
@@ -117,7 +128,8 @@ function Plot({ runs, data, axis, width }: PlotProps): ReactNode {
       ],
       axes: [{}, { size: 60, values: (_u, ticks) => ticks.map((t) => formatNumber(t)) }],
       cursor: { drag: { x: true, y: false } },
-      legend: { show: true, live: true },
+      // The legend goes in its own scrolling box: with 20 long run names it would dwarf the plot.
+      legend: { show: true, live: true, mount: (_u, el) => legendBox.current?.appendChild(el) },
       hooks: { draw: [() => setDrawn(true)] },
     };
     const u = new uPlot(options, [aligned.x, ...aligned.ys] as uPlot.AlignedData, element);
@@ -131,16 +143,24 @@ function Plot({ runs, data, axis, width }: PlotProps): ReactNode {
   }, [aligned, axis, dots]);
 
   useEffect(() => {
-    if (width > 0) plot.current?.setSize({ width, height: HEIGHT - 50 });
+    if (width > 0) plot.current?.setSize({ width, height: PLOT_HEIGHT });
   }, [width]);
 
+  if (data.every((d) => d.total <= 1)) {
+    return (
+      <p className="subtle single-values">One value per run: the latest metrics table below has them.</p>
+    );
+  }
   return (
-    <div
-      ref={target}
-      className="plot"
-      data-state={drawn ? 'ready' : 'drawing'}
-      data-series={runs.length}
-      data-points={aligned.x.length}
-    />
+    <>
+      <div
+        ref={target}
+        className="plot"
+        data-state={drawn ? 'ready' : 'drawing'}
+        data-series={runs.length}
+        data-points={aligned.x.length}
+      />
+      <div ref={legendBox} className="compare-legend" />
+    </>
   );
 }
