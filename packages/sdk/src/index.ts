@@ -17,7 +17,7 @@ export {
   type RunUpdate,
   type SearchRunsOptions,
 } from './runs.js';
-export { ArtifactsApi, type ArtifactData } from './artifacts.js';
+export { ArtifactsApi, type ArtifactData, type ArtifactPeek } from './artifacts.js';
 export {
   ModelsApi,
   gateVerdictOf,

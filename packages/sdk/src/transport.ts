@@ -49,6 +49,11 @@ export class Transport {
     };
   }
 
+  /** The full URL of an API path (e.g. for a browser link to a download). */
+  urlOf(path: string, query?: QueryValues): string {
+    return this.base + path + queryString(query);
+  }
+
   /** Sends a request and decodes its JSON response. */
   async json<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
     const response = await this.send(method, path, options);
@@ -64,7 +69,7 @@ export class Transport {
 
   /** Sends a request and returns the successful response unread (for downloads). */
   async send(method: string, path: string, options: RequestOptions = {}): Promise<Response> {
-    const url = this.base + path + queryString(options.query);
+    const url = this.urlOf(path, options.query);
     let response: Response;
     try {
       response = await this.fetch(url, this.init(method, options));

@@ -75,3 +75,44 @@ describe('artifacts round trip', () => {
     await expect(client.artifacts.list(runId, '../..')).rejects.toBeInstanceOf(InvalidArgumentError);
   });
 });
+
+describe('peek and downloadUrl', () => {
+  const big = Uint8Array.from({ length: 3 * 1024 * 1024 }, (_, i) => (i * 13) % 251);
+
+  beforeAll(async () => {
+    await client.artifacts.upload(runId, 'peek/big.bin', big);
+    await client.artifacts.upload(runId, 'peek/ten.txt', '0123456789');
+  });
+
+  it('reads only the start of a large file and reports its full size', async () => {
+    const peek = await client.artifacts.peek(runId, 'peek/big.bin', 1000);
+    expect(peek.bytes).toEqual(big.slice(0, 1000));
+    expect(peek.size).toBe(big.length);
+    expect(peek.truncated).toBe(true);
+  });
+
+  it('returns a file no larger than the limit whole, and tells exactly-the-limit from one byte more', async () => {
+    expect(await client.artifacts.peek(runId, 'peek/ten.txt', 4096)).toEqual({
+      bytes: new TextEncoder().encode('0123456789'),
+      size: 10,
+      truncated: false,
+    });
+    expect((await client.artifacts.peek(runId, 'peek/ten.txt', 10)).truncated).toBe(false);
+    const nine = await client.artifacts.peek(runId, 'peek/ten.txt', 9);
+    expect(new TextDecoder().decode(nine.bytes)).toBe('012345678');
+    expect(nine.truncated).toBe(true);
+  });
+
+  it('refuses a bad limit and a missing file with the typed errors', async () => {
+    await expect(client.artifacts.peek(runId, 'peek/ten.txt', -1)).rejects.toBeInstanceOf(
+      InvalidArgumentError,
+    );
+    await expect(client.artifacts.peek(runId, 'peek/none.txt', 10)).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('gives a URL the file downloads from', async () => {
+    const url = client.artifacts.downloadUrl(runId, 'notes/read me.txt');
+    expect(url).toBe(`${server.url}/api/v1/runs/${runId}/artifacts/notes/read%20me.txt`);
+    expect(await (await fetch(url)).text()).toBe('héllo wörld');
+  });
+});

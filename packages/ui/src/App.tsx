@@ -1,6 +1,7 @@
 /** The app shell: the header with the navigation, and one route per page (every page has a deep link). */
 import type { ReactNode } from 'react';
 import { Link, NavLink, Navigate, Route, Routes } from 'react-router';
+import { ComparePage } from './compare/ComparePage.js';
 import { Empty } from './components/status.js';
 import { EndpointPage } from './endpoints/EndpointPage.js';
 import { EndpointsPage } from './endpoints/EndpointsPage.js';
@@ -44,6 +45,7 @@ export function App(): ReactNode {
           <Route path="/endpoints/:name" element={<EndpointPage />} />
           <Route path="/endpoints/:name/monitoring" element={<MonitoringPage />} />
           <Route path="/endpoints/:name/monitoring/columns/:column" element={<ColumnPage />} />
+          <Route path="/compare" element={<ComparePage />} />
           <Route path="*" element={<NotFound />} />
         </Routes>
       </main>

@@ -3,8 +3,9 @@
  * in the browser over the loaded runs). Filter and sort live in the URL, so a view can be linked.
  */
 import { useMemo, useState, type FormEvent, type ReactNode } from 'react';
-import { Link, useParams, useSearchParams } from 'react-router';
+import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
 import { client } from '../api.js';
+import { MAX_COMPARED, MIN_COMPARED, compareUrl } from '../compare/compare-data.js';
 import { Empty, ErrorMessage, Loading } from '../components/status.js';
 import { formatTime } from '../format.js';
 import { ColumnChooser } from '../runs/ColumnChooser.js';
@@ -61,6 +62,7 @@ function Runs({ experimentId }: { experimentId: string }): ReactNode {
   const keys = useMemo(() => keysOf(rows), [rows]);
   const columns = useMemo(() => allColumns(keys), [keys]);
   const [stored, setStored] = useState(() => loadColumnChoice(experimentId));
+  const [selected, setSelected] = useState<readonly string[]>([]);
   const chosen = useMemo(() => stored ?? new Set(defaultColumnIds(keys)), [stored, keys]);
   const shown = useMemo(() => visibleColumns(columns, chosen), [columns, chosen]);
   const sortColumn = sort === undefined ? undefined : columns.find((c) => c.id === sort.column);
@@ -87,10 +89,22 @@ function Runs({ experimentId }: { experimentId: string }): ReactNode {
     saveColumnChoice(experimentId, next);
   };
 
+  // Ticked runs, in the order they were ticked (the compare page keeps it, and so the colors).
+  const selection = useMemo(
+    () => ({
+      selected: new Set(selected),
+      full: selected.length >= MAX_COMPARED,
+      onToggle: (runId: string) =>
+        setSelected((ids) => (ids.includes(runId) ? ids.filter((id) => id !== runId) : [...ids, runId])),
+    }),
+    [selected],
+  );
+
   return (
     <>
       <div className="toolbar">
         <FilterForm key={filter} filter={filter} onApply={(f) => update({ filter: f })} />
+        <CompareButton selected={selected} onClear={() => setSelected([])} />
         <ColumnChooser columns={columns} chosen={chosen} onChange={choose} />
       </div>
       <RunCount state={state} filter={filter} />
@@ -109,8 +123,33 @@ function Runs({ experimentId }: { experimentId: string }): ReactNode {
           )}
         </Empty>
       ) : null}
-      {rows.length > 0 ? <RunsTable rows={sorted} columns={shown} sort={sort} onSort={onSort} /> : null}
+      {rows.length > 0 ? (
+        <RunsTable rows={sorted} columns={shown} sort={sort} onSort={onSort} selection={selection} />
+      ) : null}
     </>
+  );
+}
+
+/** Opens the compare page for the ticked runs; says how many more are needed until there are enough. */
+function CompareButton({ selected, onClear }: { selected: readonly string[]; onClear(): void }): ReactNode {
+  const navigate = useNavigate();
+  const enough = selected.length >= MIN_COMPARED;
+  return (
+    <div className="compare-selection">
+      <button
+        type="button"
+        disabled={!enough}
+        title={enough ? undefined : `Tick ${MIN_COMPARED} to ${MAX_COMPARED} runs to compare them`}
+        onClick={() => navigate(compareUrl(selected))}
+      >
+        Compare{selected.length === 0 ? '' : ` (${selected.length})`}
+      </button>
+      {selected.length === 0 ? null : (
+        <button type="button" className="link-button" onClick={onClear}>
+          Clear
+        </button>
+      )}
+    </div>
   );
 }
 

@@ -1,6 +1,6 @@
 /**
  * A run at `/runs/:runId`: its metadata, a chart per metric (x axis and smoothing shared by all and
- * kept in the URL), its params and its tags.
+ * kept in the URL), its params and its tags, and its artifacts with a preview of the chosen file.
  */
 import type { ReactNode } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router';
@@ -10,6 +10,7 @@ import { MetricChart } from '../charts/MetricChart.js';
 import { Empty, ErrorMessage, Loading } from '../components/status.js';
 import { formatDuration, formatNumber, formatTime } from '../format.js';
 import { useAsync } from '../use-async.js';
+import { ArtifactsBrowser } from './ArtifactsBrowser.js';
 
 /** Tags MLflow and Slipway set themselves: shown apart from the user's own. */
 const SYSTEM_TAG_PREFIX = 'mlflow.';
@@ -62,6 +63,7 @@ function RunView({ run }: { run: Run }): ReactNode {
         <KeyValues title="Tags" values={userTags(data.tags)} empty="No tags set." />
       </div>
       <KeyValues title="System tags" values={systemTags(data.tags)} empty="None." collapsed />
+      <ArtifactsBrowser runId={info.runId} />
     </>
   );
 }

@@ -7,6 +7,7 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import { Link } from 'react-router';
 import { formatDuration, formatNumber, formatTime } from '../format.js';
 import type { Column, RunRow, SortSpec } from './columns.js';
+import './selection.css';
 
 /** Height of one row in pixels (fixed, so the virtualizer needs no measuring). */
 const ROW_HEIGHT = 32;
@@ -17,10 +18,20 @@ export interface RunsTableProps {
   columns: readonly Column[];
   sort: SortSpec | undefined;
   onSort(column: string): void;
+  /** When given, each run's name gets a checkbox (to pick runs to compare). */
+  selection?: RowSelection;
+}
+
+/** Which runs are ticked, and how ticking one is reported. */
+export interface RowSelection {
+  selected: ReadonlySet<string>;
+  /** True when no further run may be ticked. */
+  full: boolean;
+  onToggle(runId: string): void;
 }
 
 /** The grid of runs; `aria-rowcount` gives assistive tech the full count the DOM does not hold. */
-export function RunsTable({ rows, columns, sort, onSort }: RunsTableProps): ReactNode {
+export function RunsTable({ rows, columns, sort, onSort, selection }: RunsTableProps): ReactNode {
   const scroller = useRef<HTMLDivElement>(null);
   // The app does not use the React Compiler, whose memoizing this hook's mutable result would defeat.
   // eslint-disable-next-line react-hooks/incompatible-library
@@ -65,7 +76,7 @@ export function RunsTable({ rows, columns, sort, onSort }: RunsTableProps): Reac
             >
               {columns.map((column) => (
                 <div key={column.id} role="cell" className={`runs-cell runs-cell-${column.kind}`}>
-                  <CellValue row={row} column={column} />
+                  <CellValue row={row} column={column} selection={selection} />
                 </div>
               ))}
             </div>
@@ -106,15 +117,32 @@ function HeaderCell(props: {
   );
 }
 
-function CellValue({ row, column }: { row: RunRow; column: Column }): ReactNode {
+function CellValue(props: { row: RunRow; column: Column; selection: RowSelection | undefined }): ReactNode {
+  const { row, column, selection } = props;
   const info = row.run.info;
   switch (column.id) {
-    case 'name':
-      return (
+    case 'name': {
+      const link = (
         <Link to={`/runs/${info.runId}`} title={info.runName}>
           {info.runName || info.runId}
         </Link>
       );
+      if (selection === undefined) return link;
+      const checked = selection.selected.has(info.runId);
+      return (
+        <>
+          <input
+            type="checkbox"
+            className="row-select"
+            aria-label={`Select ${info.runName || info.runId}`}
+            checked={checked}
+            disabled={!checked && selection.full}
+            onChange={() => selection.onToggle(info.runId)}
+          />
+          {link}
+        </>
+      );
+    }
     case 'status':
       return <span className={`status status-${info.status.toLowerCase()}`}>{info.status}</span>;
     case 'start':
