@@ -161,7 +161,7 @@ describe('workers on SQLite with the embedded queue', () => {
   });
 
   it('resumes a partition whose worker was killed at its last committed chunk, every row once', async () => {
-    const rows = 300_000;
+    const rows = 120_000;
     const input = join(scratch, 'sqlite-in.parquet');
     const output = join(scratch, 'sqlite-out.parquet');
     await writeParquet(input, rows);
@@ -278,7 +278,7 @@ describe.skipIf(TEST_POSTGRES_URL === undefined)('workers on PostgreSQL with the
 
   it("two workers share one job, and a killed worker's partition moves to the other after its lease", async () => {
     workers.push(await startWorker(workerArgs()), await startWorker(workerArgs()));
-    const rows = 240_000;
+    const rows = 120_000;
     const input = join(scratch, 'pg-in.parquet');
     await writeParquet(input, rows);
 
