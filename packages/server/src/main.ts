@@ -671,8 +671,9 @@ function isEntryPoint(): boolean {
   }
 }
 
-if (isEntryPoint()) {
-  runCli(process.argv, { startPlatform, startWorker }).then(
+/** Runs the `slipway` CLI on `argv` as the process's command, setting its exit code. */
+export function runAsCommand(argv: string[]): void {
+  runCli(argv, { startPlatform, startWorker }).then(
     (code) => {
       if (code !== undefined) process.exitCode = code;
     },
@@ -682,3 +683,5 @@ if (isEntryPoint()) {
     },
   );
 }
+
+if (isEntryPoint()) runAsCommand(process.argv);
