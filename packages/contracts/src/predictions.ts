@@ -62,6 +62,11 @@ export interface PredictionFilter {
   to?: number;
   modelVersion?: string;
   arm?: TrafficArm;
+  /**
+   * true: leave shadow records out, keeping what callers were answered (live and canary). A
+   * shadow mirrors a request already counted, so monitoring reads the log this way.
+   */
+  excludeShadows?: boolean;
   entityId?: string;
   /** Only predictions whose tags have this key with this value. */
   tag?: { key: string; value: string };

@@ -34,6 +34,8 @@ export interface PredictionQueryFilter {
   to?: TimeInput;
   modelVersion?: string;
   arm?: TrafficArm;
+  /** true: leave shadow records out (what callers were answered: live and canary). */
+  excludeShadows?: boolean;
   entityId?: string;
   /** Only predictions with this tag: `{key, value}` or `'key:value'`. */
   tag?: { key: string; value: string } | string;
@@ -184,6 +186,7 @@ function filterQuery(filter: PredictionQueryFilter): QueryValues {
     to: filter.to === undefined ? undefined : timeOf(filter.to, 'to'),
     modelVersion: filter.modelVersion,
     arm: filter.arm,
+    excludeShadows: filter.excludeShadows === undefined ? undefined : String(filter.excludeShadows),
     entityId: filter.entityId,
     tag: tag === undefined ? undefined : typeof tag === 'string' ? tag : `${tag.key}:${tag.value}`,
     labelled: filter.labelled === undefined ? undefined : String(filter.labelled),

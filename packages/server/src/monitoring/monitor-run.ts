@@ -122,6 +122,7 @@ async function computeStatistics(
       from: window.from,
       to: window.to,
       bucketMs: Math.max(1, window.to - window.from),
+      excludeShadows: true,
       ...(checks.performance === undefined ? {} : { predictionField: checks.performance.predictionField }),
     });
     if (rows === 0) rows = buckets.reduce((n, b) => n + b.count, 0);
@@ -170,6 +171,7 @@ async function windowProfile(
       from: window.from,
       to: window.to,
       status: 'ok',
+      excludeShadows: true,
       limit: PAGE,
       ...(cursor === undefined ? {} : { cursor }),
     });

@@ -141,6 +141,9 @@ function decodeFilter(endpoint: string, query: Record<string, unknown>): Predict
   if (query['to'] !== undefined) filter.to = decodeTime(query['to'], 'to');
   if (query['modelVersion'] !== undefined) filter.modelVersion = String(query['modelVersion']);
   if (query['arm'] !== undefined) filter.arm = arm(query['arm']);
+  if (query['excludeShadows'] !== undefined) {
+    filter.excludeShadows = boolean(query['excludeShadows'], 'excludeShadows');
+  }
   if (query['entityId'] !== undefined) filter.entityId = String(query['entityId']);
   if (query['tag'] !== undefined) filter.tag = tag(query['tag']);
   if (query['labelled'] !== undefined) filter.labelled = boolean(query['labelled'], 'labelled');

@@ -400,6 +400,13 @@ export function predictionStoreContract(
         expect(await ids(store, { endpoint: e, modelVersion: '2' })).toEqual([pid(2), pid(1)]);
         expect(await ids(store, { endpoint: e, arm: 'live' })).toEqual([pid(4), pid(3), pid(0)]);
         expect(await ids(store, { endpoint: e, arm: 'shadow' })).toEqual([pid(2)]);
+        expect(await ids(store, { endpoint: e, excludeShadows: true })).toEqual([
+          pid(4),
+          pid(3),
+          pid(1),
+          pid(0),
+        ]);
+        expect(await ids(store, { endpoint: e, modelVersion: '2', excludeShadows: true })).toEqual([pid(1)]);
         expect(await ids(store, { endpoint: e, entityId: 'u-1' })).toEqual([pid(2), pid(0)]);
         expect(await ids(store, { endpoint: e, entityId: 'u-3' })).toEqual([]);
         expect(await ids(store, { endpoint: e, tag: { key: 'country', value: 'de' } })).toEqual([

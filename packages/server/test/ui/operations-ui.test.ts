@@ -103,8 +103,11 @@ beforeAll(async () => {
     cooldownMs: 0,
   });
   // Two runs: the heat map has a column per run.
+  const first = await client.monitors.run(monitor.name);
   await client.monitors.run(monitor.name);
-  await client.monitors.run(monitor.name);
+  // The shadow mirrors every request: the window is what callers were answered, counted once.
+  expect(first.rows).toBe(ROWS);
+  expect(first.statistics.find((s) => s.check === 'service' && s.name === 'requests')?.value).toBe(ROWS + 1);
 
   browser = await launchChromium();
   page = await browser.newPage({ viewport: VIEWPORT });

@@ -647,6 +647,7 @@ function filterSql(filter: PredictionFilter, params: Params): string[] {
     params.arm = filter.arm;
     where.push('p.arm = $arm');
   }
+  if (filter.excludeShadows === true) where.push("p.arm <> 'shadow'");
   if (filter.entityId !== undefined) {
     checkString(filter.entityId, 'entityId');
     params.entity_id = filter.entityId;

@@ -641,6 +641,7 @@ export class PostgresPredictionStore implements PredictionStore {
     }
     if (filter.modelVersion !== undefined) where.push(`p.model_version = ${params.add(filter.modelVersion)}`);
     if (filter.arm !== undefined) where.push(`p.arm = ${params.add(filter.arm)}`);
+    if (filter.excludeShadows === true) where.push("p.arm <> 'shadow'");
     if (filter.entityId !== undefined) where.push(`p.entity_id = ${params.add(filter.entityId)}`);
     if (filter.status === 'ok') where.push('p.error IS NULL');
     else if (filter.status === 'error') where.push('p.error IS NOT NULL');
