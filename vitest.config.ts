@@ -14,5 +14,10 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Vitest's default is one worker fewer than the cores: one on CI's two. Most test files wait on
+    // servers, child processes, PostgreSQL or a browser, so two at once use the machine better
+    // (the suite took 902 s with two under a load of 9, against 766 s with one on a quiet machine).
+    maxWorkers: 2,
+    minWorkers: 1,
   },
 });

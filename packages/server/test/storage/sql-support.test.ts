@@ -155,6 +155,35 @@ describe.skipIf(!TEST_POSTGRES_URL)('openSqlDatabase (PostgreSQL)', () => {
     }
   });
 
+  test('migrates while another session keeps dropping tables of its own (the migrator scans every schema)', async () => {
+    const url = TEST_POSTGRES_URL as string;
+    const { default: pg } = await import('pg');
+    const churn = new pg.Client({ connectionString: url });
+    await churn.connect();
+    const other = `slipway_test_${randomBytes(6).toString('hex')}`;
+    await churn.query(`CREATE SCHEMA ${other}`);
+    let stop = false;
+    // Tables appearing and vanishing as a prediction log's partitions do under retention.
+    const churning = (async () => {
+      for (let i = 0; !stop; i++) {
+        await churn.query(`CREATE TABLE ${other}.t${i} (a int, b text)`);
+        await churn.query(`DROP TABLE ${other}.t${i}`);
+      }
+    })();
+    const schemas = Array.from({ length: 4 }, () => `slipway_test_${randomBytes(6).toString('hex')}`);
+    try {
+      for (const schema of schemas) {
+        const database = await whileMigrationsAllowed(url, () => openSqlDatabase(url, { schema }));
+        await database.close();
+      }
+    } finally {
+      stop = true;
+      await churning;
+      await churn.end();
+      for (const schema of [...schemas, other]) await dropTestSchema(url, schema);
+    }
+  });
+
   test('schema names that are not plain identifiers are refused', async () => {
     await expect(openSqlDatabase(TEST_POSTGRES_URL as string, { schema: 'x; drop' })).rejects.toMatchObject({
       code: 'INVALID_ARGUMENT',

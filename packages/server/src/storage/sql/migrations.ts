@@ -48,8 +48,27 @@ export async function migrateToLatest(
     migrationLockTableName: `${MIGRATION_TABLE}_lock`,
     ...(schema === undefined ? {} : { migrationTableSchema: schema }),
   });
-  const { error } = await migrator.migrateToLatest();
-  if (error !== undefined) throw error instanceof Error ? error : new Error(String(error));
+  for (let attempt = 1; ; attempt++) {
+    const { error } = await migrator.migrateToLatest();
+    if (error === undefined) return;
+    if (attempt >= SCAN_ATTEMPTS || !isVanishedTable(error)) {
+      throw error instanceof Error ? error : new Error(String(error));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** attempt));
+  }
+}
+
+/** How often a migration is tried when a table vanished under the migrator's scan. */
+const SCAN_ATTEMPTS = 6;
+
+/**
+ * PostgreSQL's `undefined_table`. Kysely's migrator lists the tables of every schema of the
+ * database to find its own; a table another session drops meanwhile (a prediction log partition
+ * past retention, another tenant's schema) fails that scan, though nothing of ours is wrong. The
+ * migration is all-or-nothing under the migrator's lock, so trying again is safe.
+ */
+function isVanishedTable(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === '42P01';
 }
 
 async function createTrackingSchema(db: Kysely<unknown>, dialect: SqlDialectName): Promise<void> {
