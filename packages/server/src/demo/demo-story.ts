@@ -118,17 +118,78 @@ const POLICY_RULES = [
 ];
 const LOG_WAIT_MS = 30_000;
 
+/** What every step of the story needs. */
+interface Story {
+  client: SlipwayClient;
+  names: DemoOutcome['names'];
+  say: (line: string) => void;
+}
+
 /** Runs the whole story against `client`'s server. */
 export async function runDemo(client: SlipwayClient, options: DemoOptions): Promise<DemoOutcome> {
-  const say = options.progress;
-  const names = namesOf(options.name);
-  await ensureFresh(client, names.model);
+  const story: Story = { client, names: namesOf(options.name), say: options.progress };
+  await ensureFresh(client, story.names.model);
   const plan = demoPlan(options.seed);
-  say(
+  story.say(
     `Generated ${plan.train.length + plan.validation.length + plan.holdout.length} historical loan applications ` +
       `(8 weeks) and ${plan.blocks.reduce((n, b) => n + b.applications.length, 0)} to replay (4 weeks), seed ${plan.seed}.`,
   );
+  const trained = await trainAndPromote(story, plan);
+  const replay = new Replay(client, story.names.endpoint, plan.blocks);
+  const watched = await serveAndWatch(story, replay, trained.champion);
+  const shadowed = await retrainAndShadow(story, replay, trained.experimentId, trained.champion);
+  const { promotion } = trained;
+  return {
+    names: story.names,
+    experimentId: trained.experimentId,
+    trainingRuns: trained.trainingRuns,
+    champion: { version: trained.champion, runId: trained.championRunId },
+    challenger: { version: shadowed.challenger, runId: shadowed.challengerRunId },
+    evaluations: {
+      comparison: trained.comparisonId,
+      promotion: promotion.id,
+      challenger: shadowed.evaluationId,
+    },
+    holdout: trained.holdout,
+    gate: {
+      passed: promotion.verdict.passed,
+      metric: promotion.verdict.metric,
+      candidate: promotion.verdict.candidate.value,
+      baseline: promotion.verdict.baseline.value,
+      required: promotion.verdict.required,
+    },
+    traffic: replay.totals(),
+    monitorRuns: watched.monitorRuns,
+    alerts: watched.alerts,
+    weeklyErrorRate: await weeklyErrorRates(client, replay),
+    shadowComparison: shadowed.comparison,
+    links: linksOf(options.uiUrl, story.names, {
+      experimentId: trained.experimentId,
+      championRunId: trained.championRunId,
+      comparison: trained.comparisonId,
+      promotion: promotion.id,
+      challengerEvaluation: shadowed.evaluationId,
+    }),
+  };
+}
 
+/**
+ * Tracking to registry: datasets, three training runs, the best one registered, both baselines,
+ * the holdout comparison of all three, and the gated promotion to `champion`.
+ */
+async function trainAndPromote(
+  story: Story,
+  plan: DemoPlan,
+): Promise<{
+  experimentId: string;
+  trainingRuns: TrainingRunOutcome[];
+  champion: string;
+  championRunId: string;
+  comparisonId: string;
+  holdout: DemoOutcome['holdout'];
+  promotion: Evaluation & { verdict: NonNullable<Evaluation['verdict']> };
+}> {
+  const { client, names, say } = story;
   const experimentId = (await client.experiments.create({ name: names.experiment })).experimentId;
   const data = await uploadDatasets(client, experimentId, plan);
   const training = await trainRuns(client, experimentId, plan, say);
@@ -137,27 +198,10 @@ export async function runDemo(client: SlipwayClient, options: DemoOptions): Prom
     'slipway.demo.role': 'champion',
   });
   say(`Registered ${names.model} v${champion} (ONNX, from run ${best.outcome.runName}).`);
-
-  await client.baselines.create({
-    name: names.constantBaseline,
-    fit: { kind: 'constant', task: 'binary', labelColumn: LABEL, dataset: { uri: data.trainUri } },
-    experimentId,
-  });
-  await client.baselines.create({
-    name: names.rulesBaseline,
-    fit: {
-      kind: 'rules',
-      task: 'binary',
-      labelColumn: LABEL,
-      dataset: { uri: data.trainUri },
-      rules: POLICY_RULES,
-    },
-    experimentId,
-  });
+  await fitBaselines(client, names, experimentId, data.trainUri);
   say(
     `Fitted baselines ${names.constantBaseline} (majority class) and ${names.rulesBaseline} (credit policy rules).`,
   );
-
   const comparison = await client.evaluations.create({
     task: 'binary',
     labelColumn: LABEL,
@@ -178,23 +222,61 @@ export async function runDemo(client: SlipwayClient, options: DemoOptions): Prom
   say(
     `Evaluated on the holdout: ${holdout.map((m) => `${m.model} accuracy ${pct(m.accuracy)}`).join(', ')}.`,
   );
-
   const promotion = await promoteChampion(client, names, champion, data.holdoutUri);
+  const { verdict } = promotion;
   say(
-    `Gate ${promotion.verdict.passed ? 'passed' : 'failed'}: accuracy ${pct(promotion.verdict.candidate.value)} ` +
-      `must reach ${pct(promotion.verdict.required)} (rules baseline ${pct(promotion.verdict.baseline.value)} + 2 points); ` +
+    `Gate ${verdict.passed ? 'passed' : 'failed'}: accuracy ${pct(verdict.candidate.value)} must reach ` +
+      `${pct(verdict.required)} (rules baseline ${pct(verdict.baseline.value)} + 2 points); ` +
       `alias ${CHAMPION_ALIAS} -> v${champion}.`,
   );
+  return {
+    experimentId,
+    trainingRuns: training.map((t) => t.outcome),
+    champion,
+    championRunId: best.outcome.runId,
+    comparisonId: comparison.id,
+    holdout,
+    promotion,
+  };
+}
 
+/** Fits the majority-class and the policy-rules baselines on the training file. */
+async function fitBaselines(
+  client: SlipwayClient,
+  names: DemoOutcome['names'],
+  experimentId: string,
+  trainUri: string,
+): Promise<void> {
+  const dataset = { uri: trainUri };
+  await client.baselines.create({
+    name: names.constantBaseline,
+    fit: { kind: 'constant', task: 'binary', labelColumn: LABEL, dataset },
+    experimentId,
+  });
+  await client.baselines.create({
+    name: names.rulesBaseline,
+    fit: { kind: 'rules', task: 'binary', labelColumn: LABEL, dataset, rules: POLICY_RULES },
+    experimentId,
+  });
+}
+
+/**
+ * Serving and monitoring: the endpoint, weeks 1 and 2 of traffic (the bug from day 8), and the
+ * drift monitor run after each week.
+ */
+async function serveAndWatch(
+  story: Story,
+  replay: Replay,
+  champion: string,
+): Promise<Pick<DemoOutcome, 'monitorRuns' | 'alerts'>> {
+  const { client, names, say } = story;
   await client.endpoints.create({
     name: names.endpoint,
     model: { name: names.model, alias: CHAMPION_ALIAS },
   });
-  const replay = new Replay(client, names.endpoint, plan.blocks);
   say(
     `Serving endpoint ${names.endpoint} (${CHAMPION_ALIAS}); replaying traffic, outcomes arrive ${LABEL_DELAY_DAYS} days late.`,
   );
-
   await replay.days(1, BUG_FROM_DAY - 1);
   await replay.waitForLog('live');
   await createMonitor(client, names, champion);
@@ -202,7 +284,6 @@ export async function runDemo(client: SlipwayClient, options: DemoOptions): Prom
   say(
     `Week 1: monitor ${names.monitor} compared ${beforeBug.rows} predictions with v${champion}'s holdout: ${drift(beforeBug)}.`,
   );
-
   await replay.days(BUG_FROM_DAY, 14);
   await replay.waitForLog('live');
   const afterBug = await runMonitor(client, names.monitor);
@@ -215,13 +296,31 @@ export async function runDemo(client: SlipwayClient, options: DemoOptions): Prom
     `Day ${BUG_FROM_DAY}: the bureau feed starts sending ${UNIT_BUG_COLUMNS.join(' and ')} in the wrong units. ` +
       `Week 2: ${drift(afterBug)}; ${alerts.length} critical alert(s) firing.`,
   );
+  return { monitorRuns: { beforeBug, afterBug }, alerts };
+}
 
+/**
+ * Week 3, then the challenger: retrained from the log, evaluated against the champion on recent
+ * traffic, run in shadow for week 4, and both arms' realized error rate once the outcomes are in.
+ */
+async function retrainAndShadow(
+  story: Story,
+  replay: Replay,
+  experimentId: string,
+  champion: string,
+): Promise<{
+  challenger: string;
+  challengerRunId: string;
+  evaluationId: string;
+  comparison: DemoOutcome['shadowComparison'];
+}> {
+  const { client, names, say } = story;
   await replay.days(15, 21);
   const retrained = await retrainFromLog(client, experimentId, replay, say);
   const challenger = await registerModel(client, names.model, retrained.runId, retrained.model, {
     'slipway.demo.role': 'challenger',
   });
-  const challengerEvaluation = await client.evaluations.create({
+  const evaluation = await client.evaluations.create({
     task: 'binary',
     labelColumn: LABEL,
     positiveLabel: 1,
@@ -235,68 +334,64 @@ export async function runDemo(client: SlipwayClient, options: DemoOptions): Prom
   });
   say(
     `Retrained on ${retrained.trainingRows} labelled predictions from the log: ${names.model} v${challenger}; on recent ` +
-      `traffic accuracy ${pct(metricOf(challengerEvaluation, names.model, challenger))} vs the champion's ` +
-      `${pct(metricOf(challengerEvaluation, names.model, champion))}.`,
+      `traffic accuracy ${pct(metricOf(evaluation, names.model, challenger))} vs the champion's ` +
+      `${pct(metricOf(evaluation, names.model, champion))}.`,
   );
-
   await client.endpoints.update(names.endpoint, { shadows: [{ name: names.model, version: challenger }] });
   replay.shadowed();
   await replay.days(22, REPLAY_DAYS);
-  const shadowFrom = replay.dayStart(22);
+  const from = replay.dayStart(22);
   await replay.sendRemainingLabels();
   await replay.waitForLog('live');
-  await replay.waitForLog('shadow', shadowFrom);
-  const shadowComparison = {
-    live: await realized(client, names.endpoint, shadowFrom, replay.end(), 'live'),
-    shadow: await realized(client, names.endpoint, shadowFrom, replay.end(), 'shadow'),
+  await replay.waitForLog('shadow', from);
+  const comparison = {
+    live: await realized(client, names.endpoint, from, replay.end(), 'live'),
+    shadow: await realized(client, names.endpoint, from, replay.end(), 'shadow'),
   };
-  const weeklyErrorRate = [];
-  for (let week = 1; week <= 4; week++) {
-    const stretch = await realized(
-      client,
-      names.endpoint,
-      replay.dayStart(week * 7 - 6),
-      replay.dayEnd(week * 7),
-      'live',
-    );
-    weeklyErrorRate.push({ week, errorRate: stretch.errorRate, labelled: stretch.labelled });
-  }
   say(
-    `Week 4 in shadow: live error rate ${pct(shadowComparison.live.errorRate)}, challenger ` +
-      `${pct(shadowComparison.shadow.errorRate)} on the same ${shadowComparison.live.labelled} labelled applications.`,
+    `Week 4 in shadow: live error rate ${pct(comparison.live.errorRate)}, challenger ` +
+      `${pct(comparison.shadow.errorRate)} on the same ${comparison.live.labelled} labelled applications.`,
   );
+  return { challenger, challengerRunId: retrained.runId, evaluationId: evaluation.id, comparison };
+}
 
-  const ui = options.uiUrl.replace(/\/$/, '');
+/** The live arm's realized error rate over each replayed week. */
+async function weeklyErrorRates(
+  client: SlipwayClient,
+  replay: Replay,
+): Promise<DemoOutcome['weeklyErrorRate']> {
+  const weeks = [];
+  for (let week = 1; week <= REPLAY_DAYS / 7; week++) {
+    const from = replay.dayStart(week * 7 - 6);
+    const stretch = await realized(client, replay.endpoint, from, replay.dayEnd(week * 7), 'live');
+    weeks.push({ week, errorRate: stretch.errorRate, labelled: stretch.labelled });
+  }
+  return weeks;
+}
+
+/** The UI pages that show each step. */
+function linksOf(
+  uiUrl: string,
+  names: DemoOutcome['names'],
+  ids: {
+    experimentId: string;
+    championRunId: string;
+    comparison: string;
+    promotion: string;
+    challengerEvaluation: string;
+  },
+): Record<string, string> {
+  const ui = uiUrl.replace(/\/$/, '');
+  const endpoint = `${ui}/endpoints/${encodeURIComponent(names.endpoint)}`;
   return {
-    names,
-    experimentId,
-    trainingRuns: training.map((t) => t.outcome),
-    champion: { version: champion, runId: best.outcome.runId },
-    challenger: { version: challenger, runId: retrained.runId },
-    evaluations: { comparison: comparison.id, promotion: promotion.id, challenger: challengerEvaluation.id },
-    holdout,
-    gate: {
-      passed: promotion.verdict.passed,
-      metric: promotion.verdict.metric,
-      candidate: promotion.verdict.candidate.value,
-      baseline: promotion.verdict.baseline.value,
-      required: promotion.verdict.required,
-    },
-    traffic: replay.totals(),
-    monitorRuns: { beforeBug, afterBug },
-    alerts,
-    weeklyErrorRate,
-    shadowComparison,
-    links: {
-      experiment: `${ui}/experiments/${experimentId}`,
-      championRun: `${ui}/runs/${best.outcome.runId}`,
-      model: `${ui}/models/${encodeURIComponent(names.model)}`,
-      comparison: `${ui}/evaluations/${comparison.id}`,
-      promotion: `${ui}/evaluations/${promotion.id}`,
-      challengerEvaluation: `${ui}/evaluations/${challengerEvaluation.id}`,
-      endpoint: `${ui}/endpoints/${encodeURIComponent(names.endpoint)}`,
-      monitoring: `${ui}/endpoints/${encodeURIComponent(names.endpoint)}/monitoring`,
-    },
+    experiment: `${ui}/experiments/${ids.experimentId}`,
+    championRun: `${ui}/runs/${ids.championRunId}`,
+    model: `${ui}/models/${encodeURIComponent(names.model)}`,
+    comparison: `${ui}/evaluations/${ids.comparison}`,
+    promotion: `${ui}/evaluations/${ids.promotion}`,
+    challengerEvaluation: `${ui}/evaluations/${ids.challengerEvaluation}`,
+    endpoint,
+    monitoring: `${endpoint}/monitoring`,
   };
 }
 
