@@ -18,6 +18,7 @@ import { registerServeCommand } from './serve-command.js';
 import { registerJobsCommands } from './jobs-command.js';
 import { registerMonitorsCommands } from './monitors-command.js';
 import { registerWorkerCommand, type StartWorker } from './worker-command.js';
+import { registerDemoCommand } from './demo-command.js';
 
 /** Side effects the CLI needs, injected by main.ts. */
 export interface CliDeps {
@@ -48,6 +49,7 @@ export function buildProgram(deps: CliDeps): Command {
   registerJobsCommands(program, deps);
   registerMonitorsCommands(program, deps);
   registerWorkerCommand(program, deps);
+  registerDemoCommand(program, deps);
   return program;
 }
 
