@@ -91,7 +91,8 @@ print(f"served {len(answer['prediction_ids'])} predictions")
 # 6. Late labels, joined by prediction id.
 outcomes = json.loads((files / "traffic-labels.json").read_text())
 labels = [{"prediction_id": p, "label": y} for p, y in zip(answer["prediction_ids"], outcomes)]
-print("labels:", call("POST", f"/v1/endpoints/{NAME}/labels", {"labels": labels}))
+written = call("POST", f"/v1/endpoints/{NAME}/labels", {"labels": labels})
+print(f"labels: {written['stored']} stored, {written['matched']} matched, {written['unmatched']} waiting")
 time.sleep(2)  # the prediction log flushes about once a second; labels that came first join then
 
 # 7. A drift monitor against the reference profile the promotion's evaluation stored, run now.

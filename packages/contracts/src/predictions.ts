@@ -117,8 +117,9 @@ export interface AggregateRequest extends PredictionFilter {
   groupBy?: ('modelVersion' | 'arm')[];
   /**
    * The output field the prediction distribution is taken of and the realized metrics compare
-   * with the label: numeric outputs give quantiles and `mae`, others (strings, booleans) give the
-   * most frequent values and `accuracy` (share of labelled predictions equal to their label).
+   * with the label: numeric outputs give quantiles, `mae` and `accuracy` (share of labelled
+   * predictions equal to their label: integer class labels), others (strings, booleans) give the
+   * most frequent values and `accuracy`.
    */
   predictionField?: string;
 }

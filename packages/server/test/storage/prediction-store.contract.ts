@@ -893,7 +893,7 @@ export function predictionStoreContract(
         ]);
       });
 
-      test('labelled count, label delay median, prediction mean and MAE of a numeric output', async (store) => {
+      test('labelled count, label delay median, prediction mean, MAE and accuracy of a numeric output', async (store) => {
         const e = 'agg-numeric';
         const scored = (i: number, score: number): PredictionRecord =>
           prediction(i, { endpoint: e, output: { score, note: 'n' } });
@@ -925,6 +925,7 @@ export function predictionStoreContract(
             predictionMean: 0.625,
             ...spread([0.25, 0.5, 0.75, 1]),
             mae: (0.25 + 0.5 + 0.25) / 3,
+            accuracy: 0,
           }),
           bucket(s0 + b, [17], { predictionMean: 0.5, ...spread([0.5]) }),
           bucket(s0 + 3 * b, [40, 41], {
@@ -933,6 +934,8 @@ export function predictionStoreContract(
             predictionMean: 0.5,
             ...spread([0, 1]),
             mae: 0.5,
+            // A number equal to its label counts (class labels logged as integers): 1 and 1.
+            accuracy: 0.5,
           }),
         ]);
         // Exact values of the interpolation: p05 of [0.25, 0.5, 0.75, 1] lies 0.15 of the way up.
@@ -959,6 +962,7 @@ export function predictionStoreContract(
             predictionMean: 0.5,
             ...spread([0.25, 0.5, 0.75]),
             mae: 1 / 3,
+            accuracy: 0,
           }),
           bucket(s0 + 3 * b, [40, 41], {
             labelled: 2,
@@ -966,6 +970,7 @@ export function predictionStoreContract(
             predictionMean: 0.5,
             ...spread([0, 1]),
             mae: 0.5,
+            accuracy: 0.5,
           }),
         ]);
       });
@@ -1119,7 +1124,12 @@ export function predictionStoreContract(
         ]);
         // The prediction field is the served predictions' alone (the failure's output is left out).
         expectBuckets(await store.aggregate({ ...request, predictionField: 'score' }), [
-          bucket(s0, [10, 11, 12], { ...labelled, predictionMean: 0.1, ...spread([0, 0.1, 0.2]), mae: 1 }, 2),
+          bucket(
+            s0,
+            [10, 11, 12],
+            { ...labelled, predictionMean: 0.1, ...spread([0, 0.1, 0.2]), mae: 1, accuracy: 0 },
+            2,
+          ),
           bucket(s0 + b, [], {}, 1),
           bucket(s0 + 3 * b, [40], { predictionMean: 3, ...spread([3]) }),
         ]);

@@ -487,7 +487,8 @@ export class DuckDbPredictionStore implements PredictionStore {
              avg(fd) AS prediction_mean,
              quantile_cont(fd, [0.05, 0.5, 0.95]) AS fq,
              avg(abs(fd - try_cast(l_value AS DOUBLE))) FILTER (WHERE labelled AND lnum) AS mae,
-             avg(CASE WHEN fv::VARCHAR = l_value::VARCHAR THEN 1.0 ELSE 0.0 END) FILTER (WHERE labelled) AS accuracy`;
+             avg(CASE WHEN fnum AND lnum THEN (fd = try_cast(l_value AS DOUBLE))::DOUBLE
+                      ELSE (fv::VARCHAR = l_value::VARCHAR)::DOUBLE END) FILTER (WHERE labelled) AS accuracy`;
     // Value counts need no label, so without a label filter they are taken from `base` (already
     // materialized) rather than from the join.
     const distributionCtes =
@@ -564,6 +565,7 @@ export class DuckDbPredictionStore implements PredictionStore {
           bucket.predictionP50 = Number(fq[1]);
           bucket.predictionP95 = Number(fq[2]);
           if (row.mae !== null && row.mae !== undefined) bucket.mae = Number(row.mae);
+          if (bucket.labelled > 0) bucket.accuracy = Number(row.accuracy);
         } else {
           const other = Number(row.other_n);
           if (other > 0) setDistribution(bucket, (row.dist as DistributionEntry[] | null) ?? [], other);

@@ -611,6 +611,7 @@ export class PostgresPredictionStore implements PredictionStore {
             out.predictionP95 = p95;
           }
           if (labelled > 0 && row.mae !== null) out.mae = row.mae;
+          if (labelled > 0 && row.accuracy !== null) out.accuracy = row.accuracy;
         } else {
           const other = Number(row.other_count ?? 0);
           if (other > 0) {
