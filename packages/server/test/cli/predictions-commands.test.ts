@@ -321,7 +321,7 @@ describe('slipway predictions', () => {
     ]);
     expect(table.code, table.err).toBeUndefined();
     expect(table.out).toMatch(
-      /^START\s+VERSION\s+ARM\s+COUNT\s+ERRORS\s+ERROR RATE\s+P50\s+P95\s+P99\s+LABELLED\s+LABEL DELAY P50\s+MEAN\s+PRED P05\s+PRED P50\s+PRED P95\s+MAE\n/,
+      /^START\s+VERSION\s+ARM\s+COUNT\s+ERRORS\s+ERROR RATE\s+P50\s+P95\s+P99\s+LABELLED\s+LABEL DELAY P50\s+MEAN\s+PRED P05\s+PRED P50\s+PRED P95\s+ACCURACY\s+MAE\n/,
     );
     expect(table.out).toMatch(/\s1\s+live\s+3\s+0\s+0\s+\S+ms\s+\S+ms\s+\S+ms\s+2\s+/);
 
