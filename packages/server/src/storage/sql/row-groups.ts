@@ -24,6 +24,25 @@ export function groupBy<R, V>(
   return buckets;
 }
 
+/**
+ * Orders two strings by code point, as the stores' ORDER BY does (SQLite's BINARY, PostgreSQL's
+ * `COLLATE "C"` on UTF-8): UTF-16 units compare the same way except that a surrogate (half of a
+ * character beyond U+FFFF) must sort after every other unit, U+E000-U+FFFF included.
+ */
+export function compareCodePoints(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    const xSurrogate = x >= 0xd800 && x <= 0xdfff;
+    const ySurrogate = y >= 0xd800 && y <= 0xdfff;
+    if (xSurrogate !== ySurrogate) return xSurrogate ? 1 : -1;
+    return x - y;
+  }
+  return a.length - b.length;
+}
+
 /** Key/value rows (tags, params) as one string map per owner. */
 export function groupKeyValues<R extends { key: string; value: string }>(
   rows: readonly R[],

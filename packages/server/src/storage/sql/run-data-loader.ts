@@ -5,7 +5,7 @@
 import type { DatasetInput, Metric, Run, StringMap } from '@slipway/contracts';
 import { sql } from 'kysely';
 import { metricFromRow, runInfoFromRow, type DbInt64, type RunRow } from './row-mappers.js';
-import { groupBy, groupKeyValues } from './row-groups.js';
+import { compareCodePoints, groupBy, groupKeyValues } from './row-groups.js';
 import type { SqlBackend, SqlConn } from './sql-backend.js';
 
 /** Builds full runs (info, data, inputs) for run rows, in the rows' order. */
@@ -38,14 +38,17 @@ async function loadLatestMetrics(
     .selectFrom('latest_metrics')
     .select(['run_id', 'key', 'value', 'is_nan', 'timestamp', 'step'])
     .where(backend.inList(sql.ref('run_id'), ids))
-    .orderBy(backend.sortableText(sql.ref('key')))
     .execute();
-  return groupBy(
+  const metrics = groupBy(
     rows,
     (row) => row.run_id,
     (): Metric[] => [],
     (bucket, row) => bucket.push(metricFromRow(row)),
   );
+  // Sorted per run here rather than in SQL: sorting a 10,000-run page's 60,000 rows by key cost
+  // SQLite more than the query itself, and each run has only a handful of metrics.
+  for (const list of metrics.values()) list.sort((a, b) => compareCodePoints(a.key, b.key));
+  return metrics;
 }
 
 async function loadKeyValues(
