@@ -229,6 +229,27 @@ export function runContract(factory: TrackingStoreFactory): void {
       );
     });
 
+    test('a run lists its latest metrics by key in code point order, in getRun and in search', async () => {
+      const keys = ['zeta', 'Alpha', 'alpha', 'é', '\uE000', '😀', 'a_b', 'a'];
+      await fx.store.logBatch(runId, {
+        metrics: keys.map((key, i) => metric(key, i, 0, 1)),
+        params: {},
+        tags: {},
+      });
+      // UTF-8 byte order is code point order: what both dialects' ORDER BY on keys gives.
+      const expected = [...keys].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
+      expect((await latest())?.map((m) => m.key)).toEqual(expected);
+      const [found] = await fx.store.searchRuns({
+        experimentIds: [(await fx.store.getRunInfo(runId))?.experimentId ?? ''],
+        filter: [],
+        orderBy: [],
+        viewType: 'ACTIVE_ONLY',
+        offset: 0,
+        limit: 10,
+      });
+      expect(found?.data.metrics.map((m) => m.key)).toEqual(expected);
+    });
+
     test('the latest metric is the max step, then max timestamp, then max value', async () => {
       await fx.store.logBatch(runId, {
         metrics: [
