@@ -2,7 +2,7 @@
  * The PostgreSQL backend: a pg pool, one ordinary transaction per write (the server group-commits
  * WAL flushes across connections itself), bulk statements over unnest() of array parameters.
  */
-import type { Metric } from '@slipway/contracts';
+import type { Metric, StringMap } from '@slipway/contracts';
 import { sql, type Expression, type RawBuilder, type SqlBool } from 'kysely';
 import type { StringComparator } from '../../tracking/search-types.js';
 import type { PageRequest } from '../../tracking/tracking-store.js';
@@ -112,6 +112,15 @@ export class PostgresBackend implements SqlBackend {
       case 'ILIKE':
         return sql<SqlBool>`${column} ILIKE ${normalizeLikePattern(value)}`;
     }
+  }
+
+  /** `json_object_agg`, which node-postgres hands back already parsed. */
+  keyValueObject(key: Expression<unknown>, value: Expression<unknown>): RawBuilder<unknown> {
+    return sql`json_object_agg(${key}, ${value})`;
+  }
+
+  keyValueObjectOf(raw: unknown): StringMap {
+    return (typeof raw === 'string' ? JSON.parse(raw) : raw) as StringMap;
   }
 
   /** One array parameter, so the statement text does not depend on the list length. */

@@ -57,12 +57,15 @@ async function loadKeyValues(
   table: 'params' | 'tags',
   ids: string[],
 ): Promise<Map<string, StringMap>> {
+  // One row per run holding its map as one JSON object: a page of 10,000 runs made 60,000 row
+  // objects per table before, most of the page's garbage.
   const rows = await conn
     .selectFrom(table)
-    .select(['run_id', 'key', 'value'])
+    .select(['run_id', backend.keyValueObject(sql.ref('key'), sql.ref('value')).as('kv')])
     .where(backend.inList(sql.ref('run_id'), ids))
+    .groupBy('run_id')
     .execute();
-  return groupKeyValues(rows, (row) => row.run_id);
+  return new Map(rows.map((row) => [row.run_id, backend.keyValueObjectOf(row.kv)]));
 }
 
 async function loadInputs(

@@ -3,7 +3,7 @@
  * are scoped to transactions, the bulk statements of the hot paths, and SQL fragments whose
  * spelling differs between SQLite and PostgreSQL. The store itself is dialect-agnostic.
  */
-import type { Metric } from '@slipway/contracts';
+import type { Metric, StringMap } from '@slipway/contracts';
 import type { Expression, Kysely, RawBuilder, SqlBool } from 'kysely';
 import type { StringComparator } from '../../tracking/search-types.js';
 import type { PageRequest } from '../../tracking/tracking-store.js';
@@ -44,6 +44,13 @@ export interface SqlBackend {
   textMatch(column: Expression<unknown>, comparator: StringComparator, value: string): RawBuilder<SqlBool>;
   /** `column IN (values)` as a statement whose text does not depend on how many values there are. */
   inList(column: Expression<unknown>, values: readonly string[] | readonly number[]): RawBuilder<SqlBool>;
+  /**
+   * An aggregate of a group's `key`/`value` text columns as one JSON object (keys unique in the
+   * group); read it back with `keyValueObjectOf`.
+   */
+  keyValueObject(key: Expression<unknown>, value: Expression<unknown>): RawBuilder<unknown>;
+  /** A `keyValueObject` as the driver returned it (JSON text, or already parsed), as a map. */
+  keyValueObjectOf(raw: unknown): StringMap;
   /** A text expression to ORDER BY so both dialects sort by code point, not by locale. */
   sortableText(column: Expression<unknown>): RawBuilder<unknown>;
   /** True when `error` is a unique or primary key violation. */

@@ -2,7 +2,7 @@
  * The SQLite backend: one connection, writes group-committed, hot statements run as cached native
  * prepared statements (Kysely's per-statement overhead is several times the statement itself there).
  */
-import type { Metric } from '@slipway/contracts';
+import type { Metric, StringMap } from '@slipway/contracts';
 import { sql, type Expression, type RawBuilder, type SqlBool } from 'kysely';
 import type { StringComparator } from '../../tracking/search-types.js';
 import type { PageRequest } from '../../tracking/tracking-store.js';
@@ -106,6 +106,15 @@ export class SqliteBackend implements SqlBackend {
   /** One JSON parameter, so the statement is prepared once whatever the list length. */
   inList(column: Expression<unknown>, values: readonly string[] | readonly number[]): RawBuilder<SqlBool> {
     return sql<SqlBool>`${column} IN (SELECT value FROM json_each(${JSON.stringify(values)}))`;
+  }
+
+  /** SQLite builds the object's JSON text itself: one string per group instead of a row per key. */
+  keyValueObject(key: Expression<unknown>, value: Expression<unknown>): RawBuilder<unknown> {
+    return sql`json_group_object(${key}, ${value})`;
+  }
+
+  keyValueObjectOf(raw: unknown): StringMap {
+    return JSON.parse(String(raw)) as StringMap;
   }
 
   /** SQLite's default BINARY collation already sorts by code point. */
