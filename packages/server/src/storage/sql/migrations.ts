@@ -54,12 +54,12 @@ export async function migrateToLatest(
     if (attempt >= SCAN_ATTEMPTS || !isVanishedTable(error)) {
       throw error instanceof Error ? error : new Error(String(error));
     }
-    await new Promise((resolve) => setTimeout(resolve, 25 * 2 ** attempt));
+    await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt)));
   }
 }
 
 /** How often a migration is tried when a table vanished under the migrator's scan. */
-const SCAN_ATTEMPTS = 6;
+const SCAN_ATTEMPTS = 10;
 
 /**
  * PostgreSQL's `undefined_table`. Kysely's migrator lists the tables of every schema of the
