@@ -5,6 +5,7 @@
 import type { ModelContract } from '@slipway/contracts';
 import onnxProto from 'onnx-proto';
 import type { onnx as OnnxTypes } from 'onnx-proto';
+import { logisticOnnx } from '../../src/demo/logistic-onnx.js';
 
 const { onnx } = onnxProto;
 
@@ -87,36 +88,7 @@ export function linearRegressorOnnx(weights: number[], bias: number): Uint8Array
  * `probabilities` float32 [N, 2] = [1 - p1, p1], `label` int64 [N] = argmax. Input `x` float32 [N, k].
  */
 export function logisticClassifierOnnx(weights: number[], bias: number): Uint8Array {
-  return onnxModel({
-    inputs: [{ name: 'x', type: 'float32', shape: ['N', weights.length] }],
-    outputs: [
-      { name: 'label', type: 'int64', shape: ['N'] },
-      { name: 'probabilities', type: 'float32', shape: ['N', 2] },
-    ],
-    initializers: [
-      floatTensor('w', [weights.length, 1], weights),
-      floatTensor('b', [1], [bias]),
-      floatTensor('one', [1], [1]),
-    ],
-    nodes: [
-      { opType: 'MatMul', input: ['x', 'w'], output: ['xw'] },
-      { opType: 'Add', input: ['xw', 'b'], output: ['z'] },
-      { opType: 'Sigmoid', input: ['z'], output: ['p1'] },
-      { opType: 'Sub', input: ['one', 'p1'], output: ['p0'] },
-      {
-        opType: 'Concat',
-        input: ['p0', 'p1'],
-        output: ['probabilities'],
-        attribute: [intAttribute('axis', 1)],
-      },
-      {
-        opType: 'ArgMax',
-        input: ['probabilities'],
-        output: ['label'],
-        attribute: [intAttribute('axis', 1), intAttribute('keepdims', 0)],
-      },
-    ],
-  });
+  return logisticOnnx({ weights, bias });
 }
 
 /** A pass-through model (Identity) whose one input and output have `type` and `shape`. */
@@ -126,10 +98,6 @@ export function identityOnnx(type: OnnxElementType, shape: (number | string)[]):
     outputs: [{ name: 'output', type, shape }],
     nodes: [{ opType: 'Identity', input: ['input'], output: ['output'] }],
   });
-}
-
-function intAttribute(name: string, value: number): OnnxTypes.IAttributeProto {
-  return { name, type: onnx.AttributeProto.AttributeType.INT, i: value };
 }
 
 function valueInfo(value: OnnxValue): OnnxTypes.IValueInfoProto {
